@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * The data plane's management thread: serves isthmus-control over a Unix
+ * socket (include/isthmus/ipc.h) and passes commands to lcores over their
+ * SPSC rings. It never touches an lcore's state except through the rings and
+ * by reading counters.
+ *
+ * Threading: ist_mgmt_start()/stop() @locality main thread; everything else
+ * runs on the mgmt thread.
+ *
+ * Limits: IST_MGMT_MAX_CLIENTS connections at once; more are accepted and
+ * closed at once.
+ */
+#ifndef ISTHMUS_MGMT_H
+#define ISTHMUS_MGMT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "isthmus/ipc.h"
+
+#define IST_MGMT_MAX_CLIENTS 8
+
+struct ist_config;
+struct ist_lcore;
+
+struct ist_mgmt_client {
+	int fd; /* -1: free */
+	size_t len;
+	uint8_t buf[sizeof(struct ist_ipc_hdr) + IST_IPC_MAX_PAYLOAD];
+};
+
+struct ist_mgmt {
+	const struct ist_config *cfg;
+	struct ist_lcore **lcores;
+	unsigned int n_lcores;
+	const uint16_t *port_ids; /* per cfg->ports[] index */
+	uint64_t start_tsc;
+	uint64_t start_unix_ms;
+	int listen_fd;
+	int stop_fd[2];
+	pthread_t thread;
+	bool running;
+	uint32_t cmd_seq;
+	uint64_t rx_msgs;			 /* mgmt: rw, main: ro */
+	uint64_t rejected[IST_IPC_REJ_MAX];	 /* mgmt: rw, main: ro */
+	struct ist_mgmt_client clients[IST_MGMT_MAX_CLIENTS];
+};
+
+/**
+ * Bind the socket (replacing a stale one) and start the thread.
+ * @return 0, -EADDRINUSE when another data plane serves the socket, or
+ *   -errno; @p err says which and what to do.
+ */
+int ist_mgmt_start(struct ist_mgmt *m, char *err, size_t errlen);
+
+/** Stop the thread, close clients, remove the socket file. */
+void ist_mgmt_stop(struct ist_mgmt *m);
+
+/**
+ * Handle the bytes buffered for one client: dispatch complete messages.
+ * @return 0 to keep the connection, -1 to close it.
+ * Exposed for tests: runs without the thread or a socket listener.
+ */
+int ist_mgmt_client_input(struct ist_mgmt *m, struct ist_mgmt_client *c);
+
+/** Build a STATUS_RESP payload into @p buf. @return its length, or 0 if too small. */
+size_t ist_mgmt_status_build(struct ist_mgmt *m, uint8_t *buf, size_t len);
+
+#endif /* ISTHMUS_MGMT_H */

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Control <-> data plane IPC: versioned, fixed-header binary messages over a
+ * Unix stream socket.
+ *
+ * Every message is a 16-byte header followed by @c length payload bytes.
+ * Integers are in host byte order: both ends run on the same appliance, and
+ * the magic doubles as a byte-order check. A receiver that sees a wrong
+ * magic cannot find the next message boundary and closes the connection; a
+ * wrong version or an oversized length is answered with IST_IPC_ERROR and the
+ * connection is closed; an unknown type is answered with IST_IPC_ERROR and
+ * the connection stays up.
+ *
+ * Threading: the helpers here are pure functions on caller buffers and may
+ * run anywhere.
+ *
+ * Limits: a payload is at most IST_IPC_MAX_PAYLOAD bytes.
+ */
+#ifndef ISTHMUS_IPC_H
+#define ISTHMUS_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define IST_IPC_MAGIC	    0x49535443u /* "ISTC" */
+#define IST_IPC_VERSION	    1
+#define IST_IPC_MAX_PAYLOAD (64u * 1024u)
+
+enum ist_ipc_type {
+	IST_IPC_HELLO = 1,	  /**< both ways: struct ist_ipc_hello */
+	IST_IPC_STATUS_REQ = 2,	  /**< control -> dp: empty */
+	IST_IPC_STATUS_RESP = 3,  /**< dp -> control: struct ist_ipc_status + arrays */
+	IST_IPC_LCORE_CMD = 4,	  /**< control -> dp: struct ist_ipc_lcore_cmd */
+	IST_IPC_CMD_RESP = 5,	  /**< dp -> control: struct ist_ipc_cmd_resp */
+	IST_IPC_ERROR = 6,	  /**< either way: struct ist_ipc_cmd_resp */
+	IST_IPC_TYPE_MAX,
+};
+
+struct ist_ipc_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;
+	uint32_t length; /**< payload bytes after this header */
+	uint32_t seq;	 /**< echoed in the reply */
+};
+_Static_assert(sizeof(struct ist_ipc_hdr) == 16, "IPC header is 16 bytes on the wire");
+
+#define IST_IPC_NAME_LEN 32
+
+struct ist_ipc_hello {
+	char who[IST_IPC_NAME_LEN];	    /**< "isthmus-control" / "isthmus-dataplane" */
+	char appliance[IST_IPC_NAME_LEN];  /**< appliance id */
+	char region[IST_IPC_NAME_LEN];
+	uint32_t pid;
+	uint32_t reserved;
+	uint64_t started_unix_ms;
+};
+
+/** Why the data plane rejected an IPC message; indexes the rejection counters. */
+enum ist_ipc_reject {
+	IST_IPC_REJ_MAGIC = 0,
+	IST_IPC_REJ_VERSION,
+	IST_IPC_REJ_OVERSIZED,
+	IST_IPC_REJ_TRUNCATED,
+	IST_IPC_REJ_UNKNOWN_TYPE,
+	IST_IPC_REJ_BAD_PAYLOAD,
+	IST_IPC_REJ_MAX,
+};
+
+static inline const char *ist_ipc_reject_name(unsigned int r)
+{
+	static const char *const names[IST_IPC_REJ_MAX] = {
+		"bad_magic", "bad_version", "oversized", "truncated", "unknown_type", "bad_payload",
+	};
+	return r < IST_IPC_REJ_MAX ? names[r] : "unknown";
+}
+
+/** Status snapshot: header, then n_lcores lcore records, then n_ports port records. */
+struct ist_ipc_status {
+	char appliance[IST_IPC_NAME_LEN];
+	char region[IST_IPC_NAME_LEN];
+	uint64_t uptime_ms;
+	uint64_t tsc_hz;
+	uint32_t pid;
+	uint16_t n_lcores;
+	uint16_t n_ports;
+	uint64_t ipc_rx_msgs;
+	uint64_t ipc_rejected[IST_IPC_REJ_MAX];
+};
+
+#define IST_IPC_MAX_ROLES 8
+#define IST_IPC_ROLE_LEN  16
+
+struct ist_ipc_role_status {
+	char name[IST_IPC_ROLE_LEN];
+	uint64_t polls;	  /**< poll() calls */
+	uint64_t work;	  /**< units of work poll() reported (packets, records) */
+	uint64_t cycles;  /**< TSC cycles spent inside poll() */
+};
+
+struct ist_ipc_lcore_status {
+	uint32_t lcore_id;
+	uint32_t cpu;	    /**< first CPU the lcore thread is bound to */
+	uint8_t paused;
+	uint8_t n_roles;
+	uint16_t reserved;
+	uint32_t idle_sleep_us;
+	uint64_t loops;
+	uint64_t busy_loops; /**< loops in which some role did work */
+	uint64_t idle_sleeps;
+	uint64_t cmds_applied;
+	struct ist_ipc_role_status roles[IST_IPC_MAX_ROLES];
+};
+
+struct ist_ipc_port_status {
+	char name[IST_IPC_NAME_LEN];
+	char driver[IST_IPC_NAME_LEN];
+	uint16_t port_id;
+	uint8_t link_up;
+	uint8_t reserved;
+	uint32_t link_speed_mbps;
+	uint32_t mtu;
+	uint32_t reserved2;
+	uint64_t ipackets, opackets, ibytes, obytes, imissed, ierrors, oerrors, rx_nombuf;
+};
+
+enum ist_ipc_lcore_op {
+	IST_LCORE_OP_PAUSE = 1,	    /**< stop polling roles; the lcore sleeps */
+	IST_LCORE_OP_RESUME = 2,
+	IST_LCORE_OP_SET_IDLE_SLEEP = 3, /**< arg: idle_sleep_us bound */
+};
+
+/** lcore_id == IST_IPC_ALL_LCORES applies the op to every lcore. */
+#define IST_IPC_ALL_LCORES UINT32_MAX
+
+struct ist_ipc_lcore_cmd {
+	uint32_t lcore_id;
+	uint32_t op;
+	uint64_t arg;
+};
+
+struct ist_ipc_cmd_resp {
+	int32_t status; /**< 0 or -errno */
+	char message[124];
+};
+
+/** Result of ist_ipc_check(). */
+enum ist_ipc_check {
+	IST_IPC_NEED_MORE = 0, /**< fewer bytes than a complete message so far */
+	IST_IPC_COMPLETE = 1,  /**< a whole message of 16 + hdr.length bytes is there */
+	IST_IPC_BAD = -1,      /**< *reject says why; see the file comment for what to do */
+};
+
+/**
+ * Check the message at the start of a receive buffer.
+ *
+ * @param buf  received bytes (may be unaligned)
+ * @param len  number of bytes in @p buf
+ * @param hdr  out: the header, valid when the result is not IST_IPC_NEED_MORE
+ *             and at least 16 bytes are present
+ * @param reject out: the reason when the result is IST_IPC_BAD
+ * @return IST_IPC_NEED_MORE, IST_IPC_COMPLETE or IST_IPC_BAD.
+ *   An unknown type is reported as COMPLETE: the message is well framed and
+ *   the dispatcher answers it with an error.
+ */
+static inline enum ist_ipc_check ist_ipc_check(const void *buf, size_t len, struct ist_ipc_hdr *hdr,
+					       enum ist_ipc_reject *reject)
+{
+	if (len < sizeof(*hdr))
+		return IST_IPC_NEED_MORE;
+	memcpy(hdr, buf, sizeof(*hdr));
+	if (hdr->magic != IST_IPC_MAGIC) {
+		*reject = IST_IPC_REJ_MAGIC;
+		return IST_IPC_BAD;
+	}
+	if (hdr->version != IST_IPC_VERSION) {
+		*reject = IST_IPC_REJ_VERSION;
+		return IST_IPC_BAD;
+	}
+	if (hdr->length > IST_IPC_MAX_PAYLOAD) {
+		*reject = IST_IPC_REJ_OVERSIZED;
+		return IST_IPC_BAD;
+	}
+	if (len - sizeof(*hdr) < hdr->length)
+		return IST_IPC_NEED_MORE;
+	return IST_IPC_COMPLETE;
+}
+
+/** Fill a header for a message of @p type with @p length payload bytes. */
+static inline void ist_ipc_hdr_init(struct ist_ipc_hdr *hdr, uint16_t type, uint32_t length,
+				    uint32_t seq)
+{
+	hdr->magic = IST_IPC_MAGIC;
+	hdr->version = IST_IPC_VERSION;
+	hdr->type = type;
+	hdr->length = length;
+	hdr->seq = seq;
+}
+
+/** Size of a STATUS_RESP payload with the given record counts. */
+static inline size_t ist_ipc_status_size(unsigned int n_lcores, unsigned int n_ports)
+{
+	return sizeof(struct ist_ipc_status) + n_lcores * sizeof(struct ist_ipc_lcore_status) +
+	       n_ports * sizeof(struct ist_ipc_port_status);
+}
+
+#endif /* ISTHMUS_IPC_H */
