@@ -97,7 +97,8 @@ size_t ist_mgmt_status_build(struct ist_mgmt *m, uint8_t *buf, size_t len)
 	snprintf(st->appliance, sizeof(st->appliance), "%s", cfg->appliance.id);
 	snprintf(st->region, sizeof(st->region), "%s", cfg->appliance.region);
 	st->tsc_hz = rte_get_tsc_hz();
-	st->uptime_ms = (rte_rdtsc() - m->start_tsc) * 1000 / st->tsc_hz;
+	if (st->tsc_hz != 0)
+		st->uptime_ms = (rte_rdtsc() - m->start_tsc) * 1000 / st->tsc_hz;
 	st->pid = getpid();
 	st->n_lcores = m->n_lcores;
 	st->n_ports = cfg->n_ports;
