@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <rte_cfgfile.h>
 #include <rte_config.h>
@@ -20,11 +21,14 @@
 #include "ist_config.h"
 
 #define SCAN_MAX_SECTIONS 256
-#define SCAN_MAX_KEYS	  2048
-#define SCAN_LINE_MAX	  1024
+#define SCAN_MAX_KEYS     2048
+/* rte_cfgfile reads lines into CFG_NAME_LEN + CFG_VALUE_LEN + 4 bytes. */
+#define SCAN_LINE_MAX (CFG_NAME_LEN + CFG_VALUE_LEN + 2)
 
 struct scan_section {
-	char name[CFG_NAME_LEN]; /* as written between the brackets, trimmed */
+	char name[CFG_NAME_LEN]; /* normalised "kind label", for messages and duplicates */
+	char raw_name
+		[CFG_NAME_LEN]; /* as written between the brackets, trimmed: rte_cfgfile's key */
 	char kind[CFG_NAME_LEN];
 	char label[CFG_NAME_LEN]; /* "port link0" -> "link0"; "" for unnamed kinds */
 	int line;
@@ -48,7 +52,8 @@ struct loader {
 	struct scan_key keys[SCAN_MAX_KEYS];
 };
 
-static int fail(struct loader *ld, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct loader *ld, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 static int fail(struct loader *ld, int line, const char *fmt, ...)
 {
@@ -169,8 +174,10 @@ static int scan_header(struct loader *ld, char *s, int line)
 	size_t len = strlen(s);
 
 	if (s[len - 1] != ']')
-		return fail(ld, line, "section header '%s' lacks its closing ']'; write [kind] or "
-				      "[kind name]", s);
+		return fail(ld, line,
+			    "section header '%s' lacks its closing ']'; write [kind] or "
+			    "[kind name]",
+			    s);
 	s[len - 1] = '\0';
 	inner = trim(s + 1);
 	if (strlen(inner) >= CFG_NAME_LEN)
@@ -181,7 +188,7 @@ static int scan_header(struct loader *ld, char *s, int line)
 			    SCAN_MAX_SECTIONS);
 	sec = &ld->sections[ld->n_sections];
 	memset(sec, 0, sizeof(*sec));
-	snprintf(sec->name, sizeof(sec->name), "%s", inner);
+	snprintf(sec->raw_name, sizeof(sec->raw_name), "%s", inner);
 	sec->line = line;
 	label = strpbrk(inner, " \t");
 	if (label != NULL) {
@@ -196,18 +203,25 @@ static int scan_header(struct loader *ld, char *s, int line)
 		return fail(ld, line, "section [%s] needs a name: write [%s NAME]", inner, inner);
 	if (!k->named && label != NULL)
 		return fail(ld, line, "section [%s] takes no name: write [%s]", inner, inner);
+	if (label != NULL && strlen(label) >= IST_CFG_NAME_LEN)
+		return fail(ld, line, "section name '%s' is longer than %d characters; shorten it",
+			    label, IST_CFG_NAME_LEN - 1);
 	if (label != NULL && !name_ok(label))
-		return fail(ld, line, "section name '%s' may hold only letters, digits, '_', '-' "
-				      "and '.'; rename it", label);
+		return fail(ld, line,
+			    "section name '%s' may hold only letters, digits, '_', '-' "
+			    "and '.'; rename it",
+			    label);
 	snprintf(sec->kind, sizeof(sec->kind), "%s", inner);
 	snprintf(sec->label, sizeof(sec->label), "%s", label ? label : "");
-	/* rte_cfgfile keys sections by the exact header text; keep one spelling. */
+	/* Messages and duplicate checks use one spelling; rte_cfgfile keeps raw_name. */
 	snprintf(sec->name, sizeof(sec->name), "%s%s%s", sec->kind, label ? " " : "",
 		 label ? label : "");
 	for (unsigned int i = 0; i < ld->n_sections; i++) {
 		if (strcmp(ld->sections[i].name, sec->name) == 0)
-			return fail(ld, line, "section [%s] appears twice (first at line %d); "
-					      "merge them", sec->name, ld->sections[i].line);
+			return fail(ld, line,
+				    "section [%s] appears twice (first at line %d); "
+				    "merge them",
+				    sec->name, ld->sections[i].line);
 		if (strcmp(ld->sections[i].kind, sec->kind) == 0)
 			sec->index++;
 	}
@@ -229,20 +243,21 @@ static int scan_key(struct loader *ld, char *s, int line)
 	key = trim(s);
 	val = trim(eq + 1);
 	if (!name_ok(key))
-		return fail(ld, line, "key '%s' is not a valid name (letters, digits, '_', '-', "
-				      "'.'); write key = value", key);
+		return fail(ld, line,
+			    "key '%s' is not a valid name (letters, digits, '_', '-', "
+			    "'.'); write key = value",
+			    key);
 	if (strlen(key) >= CFG_NAME_LEN)
 		return fail(ld, line, "key '%s' is longer than %d characters", key,
 			    CFG_NAME_LEN - 1);
 	if (strlen(val) >= CFG_VALUE_LEN)
-		return fail(ld, line, "value of '%s' is longer than %d characters; shorten it", key,
-			    CFG_VALUE_LEN - 1);
+		return fail(ld, line, "%s.%s: value is longer than %d characters; shorten it",
+			    ld->sections[ld->n_sections - 1].name, key, CFG_VALUE_LEN - 1);
 	for (unsigned int i = 0; i < ld->n_keys; i++)
 		if (ld->keys[i].section == (int)ld->n_sections - 1 &&
 		    strcmp(ld->keys[i].key, key) == 0)
 			return fail(ld, line, "%s.%s is set twice (first at line %d); keep one",
-				    ld->sections[ld->n_sections - 1].name, key,
-				    ld->keys[i].line);
+				    ld->sections[ld->n_sections - 1].name, key, ld->keys[i].line);
 	if (ld->n_keys == SCAN_MAX_KEYS)
 		return fail(ld, line, "more than %d keys", SCAN_MAX_KEYS);
 	kv = &ld->keys[ld->n_keys++];
@@ -258,11 +273,24 @@ static int scan_file(struct loader *ld)
 	FILE *f = fopen(ld->path, "r");
 	int line = 0, rc = 0;
 
+	if (f != NULL) {
+		struct stat stt;
+
+		if (fstat(fileno(f), &stt) == 0 && !S_ISREG(stt.st_mode)) {
+			fclose(f);
+			snprintf(ld->err, ld->errlen,
+				 "%s: is not a regular file; pass the core map file with -c FILE",
+				 ld->path);
+			return -EINVAL;
+		}
+	}
 	if (f == NULL) {
 		int e = errno;
 
-		snprintf(ld->err, ld->errlen, "%s: cannot read the core map (%s); pass an existing "
-					      "file with -c FILE", ld->path, strerror(e));
+		snprintf(ld->err, ld->errlen,
+			 "%s: cannot read the core map (%s); pass an existing "
+			 "file with -c FILE",
+			 ld->path, strerror(e));
 		return -e;
 	}
 	while (rc == 0 && fgets(buf, sizeof(buf), f) != NULL) {
@@ -270,7 +298,8 @@ static int scan_file(struct loader *ld)
 
 		line++;
 		if (strlen(buf) > SCAN_LINE_MAX && buf[SCAN_LINE_MAX] != '\n') {
-			rc = fail(ld, line, "line longer than %d characters; shorten it",
+			rc = fail(ld, line,
+				  "line longer than %d characters (comment included); shorten it",
 				  SCAN_LINE_MAX);
 			break;
 		}
@@ -342,15 +371,20 @@ static int expand_env(struct loader *ld, int line, const char *where, const char
 			char var[128];
 			const char *v;
 
-			if (end == NULL || end - in - 2 <= 0 || (size_t)(end - in - 2) >= sizeof(var))
-				return fail(ld, line, "%s: unterminated or empty ${...} in '%s'; "
-						      "write ${NAME}", where, in);
+			if (end == NULL || end - in - 2 <= 0 ||
+			    (size_t)(end - in - 2) >= sizeof(var))
+				return fail(ld, line,
+					    "%s: unterminated or empty ${...} in '%s'; "
+					    "write ${NAME}",
+					    where, in);
 			memcpy(var, in + 2, end - in - 2);
 			var[end - in - 2] = '\0';
 			v = getenv(var);
 			if (v == NULL)
-				return fail(ld, line, "%s: environment variable %s is not set; "
-						      "export it or write the value", where, var);
+				return fail(ld, line,
+					    "%s: environment variable %s is not set; "
+					    "export it or write the value",
+					    where, var);
 			if (o + strlen(v) >= outlen)
 				return fail(ld, line, "%s: value too long after expanding ${%s}",
 					    where, var);
@@ -376,8 +410,10 @@ static int parse_int(struct loader *ld, int line, const char *where,
 	errno = 0;
 	x = strtoll(v, &end, 10);
 	if (*v == '\0' || *end != '\0' || errno != 0)
-		return fail(ld, line, "%s = '%s' is not a whole number; write a number in %" PRId64
-				      "..%" PRId64, where, v, s->min, s->max);
+		return fail(ld, line,
+			    "%s = '%s' is not a whole number; write a number in %" PRId64
+			    "..%" PRId64,
+			    where, v, s->min, s->max);
 	if (x < s->min || x > s->max)
 		return fail(ld, line, "%s = %s is out of range; allowed %" PRId64 "..%" PRId64,
 			    where, v, s->min, s->max);
@@ -449,7 +485,7 @@ static int parse_codec(const char *v)
 
 	if (strcmp(v, "none") == 0 || strcmp(v, "lz4") == 0 || strcmp(v, "zstd") == 0)
 		return 0;
-	if (strncmp(v, "zstd:", 5) != 0)
+	if (strncmp(v, "zstd:", 5) != 0 || !isdigit((unsigned char)v[5]))
 		return -EINVAL;
 	lvl = strtol(v + 5, &end, 10);
 	if (v[5] == '\0' || *end != '\0' || lvl < 1 || lvl > 19)
@@ -470,8 +506,8 @@ static int split_words(char *v, char **words, int max)
 	return n;
 }
 
-static int apply(struct loader *ld, const struct scan_section *sec,
-		 const struct ist_cfg_setting *s, const char *raw, int line)
+static int apply(struct loader *ld, const struct scan_section *sec, const struct ist_cfg_setting *s,
+		 const char *raw, int line)
 {
 	char where[2 * CFG_NAME_LEN + 2], v[CFG_VALUE_LEN], tmp[CFG_VALUE_LEN];
 	char *words[IST_CFG_MAX_QUEUES + IST_CFG_MAX_PATTERNS];
@@ -509,8 +545,8 @@ static int apply(struct loader *ld, const struct scan_section *sec,
 		return 0;
 	case IST_CFG_T_BOOL:
 		if (parse_bool(v, field) != 0)
-			return fail(ld, line, "%s = '%s' is not a boolean; write true or false", where,
-				    v);
+			return fail(ld, line, "%s = '%s' is not a boolean; write true or false",
+				    where, v);
 		return 0;
 	case IST_CFG_T_ENUM:
 		n = enum_index(s->choices, v);
@@ -526,8 +562,9 @@ static int apply(struct loader *ld, const struct scan_section *sec,
 		uint16_t port;
 
 		if (parse_addr(v, host, sizeof(host), &port) != 0)
-			return fail(ld, line, "%s = '%s' is not IPV4:PORT; write e.g. 127.0.0.1:9641",
-				    where, v);
+			return fail(ld, line,
+				    "%s = '%s' is not IPV4:PORT; write e.g. 127.0.0.1:9641", where,
+				    v);
 		snprintf(field, s->size, "%s", v);
 		return 0;
 	}
@@ -535,15 +572,18 @@ static int apply(struct loader *ld, const struct scan_section *sec,
 		struct in_addr a;
 
 		if (inet_pton(AF_INET, v, &a) != 1)
-			return fail(ld, line, "%s = '%s' is not an IPv4 address; write e.g. 10.0.0.1",
-				    where, v);
+			return fail(ld, line,
+				    "%s = '%s' is not an IPv4 address; write e.g. 10.0.0.1", where,
+				    v);
 		snprintf(field, s->size, "%s", v);
 		return 0;
 	}
 	case IST_CFG_T_CODEC:
 		if (parse_codec(v) != 0)
-			return fail(ld, line, "%s = '%s' is not a codec; write none, lz4, zstd or "
-					      "zstd:<1..19>", where, v);
+			return fail(ld, line,
+				    "%s = '%s' is not a codec; write none, lz4, zstd or "
+				    "zstd:<1..19>",
+				    where, v);
 		snprintf(field, s->size, "%s", v);
 		return 0;
 	case IST_CFG_T_LIST:
@@ -560,9 +600,10 @@ static int apply(struct loader *ld, const struct scan_section *sec,
 		for (int i = 0; i < n; i++) {
 			if (s->type == IST_CFG_T_LIST) {
 				if (strlen(words[i]) >= s->size)
-					return fail(ld, line, "%s item '%s' is longer than %zu "
-							      "characters", where, words[i],
-						    s->size - 1);
+					return fail(ld, line,
+						    "%s item '%s' is longer than %zu "
+						    "characters",
+						    where, words[i], s->size - 1);
 				snprintf((char *)field + i * s->size, s->size, "%s", words[i]);
 				continue;
 			}
@@ -573,21 +614,26 @@ static int apply(struct loader *ld, const struct scan_section *sec,
 			int p;
 
 			if (colon == NULL)
-				return fail(ld, line, "%s item '%s' is not PORT:QUEUE; write e.g. "
-						      "link0:0", where, words[i]);
+				return fail(ld, line,
+					    "%s item '%s' is not PORT:QUEUE; write e.g. "
+					    "link0:0",
+					    where, words[i]);
 			*colon = '\0';
 			p = ist_config_port_index(ld->cfg, words[i]);
 			if (p < 0)
-				return fail(ld, line, "%s names port '%s', which no [port %s] "
-						      "section defines; add it or fix the name",
+				return fail(ld, line,
+					    "%s names port '%s', which no [port %s] "
+					    "section defines; add it or fix the name",
 					    where, words[i], words[i]);
 			errno = 0;
 			q = strtoul(colon + 1, &end, 10);
 			if (colon[1] == '\0' || *end != '\0' || errno != 0 ||
 			    q >= ld->cfg->ports[p].rx_queues)
-				return fail(ld, line, "%s: queue '%s' of port %s does not exist; "
-						      "the port has rx_queues = %u", where,
-					    colon + 1, words[i], ld->cfg->ports[p].rx_queues);
+				return fail(ld, line,
+					    "%s: queue '%s' of port %s does not exist; "
+					    "the port has rx_queues = %u",
+					    where, colon + 1, words[i],
+					    ld->cfg->ports[p].rx_queues);
 			lc->queues[i].port = p;
 			lc->queues[i].queue = q;
 		}
@@ -610,12 +656,14 @@ static int load_section(struct loader *ld, const struct scan_section *sec)
 			continue;
 		if (setting_find(sec->kind, kv->key) == NULL) {
 			if (strcmp(sec->kind, "kafka") == 0)
-				return fail(ld, kv->line, "unknown key %s.%s; did you mean '%s'? "
-							  "(librdkafka properties go as "
-							  "rdkafka.<property>)", sec->name, kv->key,
+				return fail(ld, kv->line,
+					    "unknown key %s.%s; did you mean '%s'? "
+					    "(librdkafka properties go as "
+					    "rdkafka.<property>)",
+					    sec->name, kv->key,
 					    setting_nearest(sec->kind, kv->key));
-			return fail(ld, kv->line, "unknown key %s.%s; did you mean '%s'?", sec->name,
-				    kv->key, setting_nearest(sec->kind, kv->key));
+			return fail(ld, kv->line, "unknown key %s.%s; did you mean '%s'?",
+				    sec->name, kv->key, setting_nearest(sec->kind, kv->key));
 		}
 	}
 	/* Then each setting, from the file or its default. */
@@ -626,13 +674,14 @@ static int load_section(struct loader *ld, const struct scan_section *sec)
 
 		if (strcmp(s->section, sec->kind) != 0)
 			continue;
-		v = rte_cfgfile_get_entry(ld->file, sec->name, s->name);
+		v = sec->raw_name[0] ? rte_cfgfile_get_entry(ld->file, sec->raw_name, s->name)
+				     : NULL;
 		line = key_line(ld, sec->name, s->name);
 		if (v == NULL) {
 			if (s->def == NULL)
-				return fail(ld, sec->line, "[%s] lacks required key '%s' (%s); add "
-							   "%s = ...", sec->name, s->name, s->doc,
-					    s->name);
+				return fail(ld, sec->line,
+					    "%s.%s is required (%s); add %s = ... under [%s]",
+					    sec->name, s->name, s->doc, s->name, sec->name);
 			v = s->def;
 			line = sec->line;
 		}
@@ -667,11 +716,12 @@ static int load_kafka_props(struct loader *ld, const struct scan_section *sec)
 		p = &k->props[k->n_props++];
 		snprintf(where, sizeof(where), "%s.%s", sec->name, kv->key);
 		snprintf(p->name, sizeof(p->name), "%s", kv->key + 8);
-		raw = rte_cfgfile_get_entry(ld->file, sec->name, kv->key);
+		raw = rte_cfgfile_get_entry(ld->file, sec->raw_name, kv->key);
 		rc = expand_env(ld, kv->line, where, raw ? raw : "", p->value, sizeof(p->value));
-		if (rc == 0 && rd_kafka_conf_set(conf, p->name, p->value, errstr,
-						 sizeof(errstr)) != RD_KAFKA_CONF_OK)
-			rc = fail(ld, kv->line, "%s rejected by librdkafka: %s", where, errstr);
+		if (rc == 0 && rd_kafka_conf_set(conf, p->name, p->value, errstr, sizeof(errstr)) !=
+				       RD_KAFKA_CONF_OK)
+			rc = fail(ld, kv->line, "%s = '%s' rejected by librdkafka: %s", where,
+				  p->value, errstr);
 	}
 	rd_kafka_conf_destroy(conf);
 	return rc;
@@ -701,9 +751,14 @@ static int check_lcore(struct loader *ld, const struct scan_section *sec)
 
 	errno = 0;
 	id = strtoul(sec->label, &end, 10);
-	if (*end != '\0' || errno != 0 || id >= RTE_MAX_LCORE)
+	if (*end != '\0' || errno != 0 || id >= RTE_MAX_LCORE ||
+	    !isdigit((unsigned char)*sec->label))
 		return fail(ld, sec->line, "[%s]: lcore id '%s' must be a number in 0..%d",
 			    sec->name, sec->label, RTE_MAX_LCORE - 1);
+	if (sec->label[0] == '0' && sec->label[1] != '\0')
+		return fail(ld, sec->line,
+			    "[%s]: write the lcore id without leading zeros: [lcore %lu]",
+			    sec->name, id);
 	lc->id = id;
 	for (unsigned int r = 0; r < lc->n_roles; r++) {
 		bool known = false;
@@ -749,11 +804,18 @@ static int check_all(struct loader *ld)
 					if (x->port != y->port || x->queue != y->queue)
 						continue;
 					snprintf(sec, sizeof(sec), "lcore %u", cfg->lcores[b].id);
-					return fail(ld, key_line(ld, sec, "queues"),
-						    "queue %s:%u is polled by lcore %u and lcore %u; "
-						    "give each queue one lcore",
-						    cfg->ports[x->port].name, x->queue,
-						    cfg->lcores[a].id, cfg->lcores[b].id);
+					if (a == b)
+						return fail(ld, key_line(ld, sec, "queues"),
+							    "%s.queues lists %s:%u twice; list it "
+							    "once",
+							    sec, cfg->ports[x->port].name,
+							    x->queue);
+					return fail(
+						ld, key_line(ld, sec, "queues"),
+						"queue %s:%u is polled by lcore %u and lcore %u; "
+						"give each queue one lcore",
+						cfg->ports[x->port].name, x->queue,
+						cfg->lcores[a].id, cfg->lcores[b].id);
 				}
 	if (cfg->link.enabled) {
 		int p = ist_config_port_index(cfg, cfg->link.port_name);
@@ -761,7 +823,8 @@ static int check_all(struct loader *ld)
 		if (p < 0)
 			return fail(ld, key_line(ld, "link", "port"),
 				    "link.port = '%s' names no [port] section; add [port %s] or "
-				    "fix the name", cfg->link.port_name, cfg->link.port_name);
+				    "fix the name",
+				    cfg->link.port_name, cfg->link.port_name);
 		cfg->link.port = p;
 		if (cfg->link.mtu > cfg->ports[p].mtu)
 			return fail(ld, key_line(ld, "link", "mtu"),
@@ -783,8 +846,8 @@ static int check_all(struct loader *ld)
 		k = ist_config_kafka_index(cfg, fl->sink_name);
 		if (s < 0)
 			return fail(ld, key_line(ld, sec, "source"),
-				    "%s.source = '%s' names no [kafka] section; add [kafka %s]", sec,
-				    fl->source_name, fl->source_name);
+				    "%s.source = '%s' names no [kafka] section; add [kafka %s]",
+				    sec, fl->source_name, fl->source_name);
 		if (k < 0)
 			return fail(ld, key_line(ld, sec, "sink"),
 				    "%s.sink = '%s' names no [kafka] section; add [kafka %s]", sec,

@@ -37,21 +37,21 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define IST_CFG_NAME_LEN   32
-#define IST_CFG_STR_LEN	   256
-#define IST_CFG_PATH_LEN   108 /* sun_path */
-#define IST_CFG_MAX_PORTS  8
-#define IST_CFG_MAX_LCORES 64
-#define IST_CFG_MAX_ROLES  8
-#define IST_CFG_MAX_QUEUES 16
-#define IST_CFG_MAX_KAFKA  8
-#define IST_CFG_MAX_PROPS  32
-#define IST_CFG_MAX_FLOWS  16
-#define IST_CFG_MAX_CLASSES 16
+#define IST_CFG_NAME_LEN     32
+#define IST_CFG_STR_LEN      256
+#define IST_CFG_PATH_LEN     108 /* sun_path */
+#define IST_CFG_MAX_PORTS    8
+#define IST_CFG_MAX_LCORES   64
+#define IST_CFG_MAX_ROLES    8
+#define IST_CFG_MAX_QUEUES   16
+#define IST_CFG_MAX_KAFKA    8
+#define IST_CFG_MAX_PROPS    32
+#define IST_CFG_MAX_FLOWS    16
+#define IST_CFG_MAX_CLASSES  16
 #define IST_CFG_MAX_PATTERNS 16
-#define IST_CFG_PATTERN_LEN 64
+#define IST_CFG_PATTERN_LEN  64
 
-#define IST_DIM(a) (sizeof(a) / sizeof((a)[0]))
+#define IST_DIM(a)           (sizeof(a) / sizeof((a)[0]))
 
 /** Exit code for a configuration error (runtime errors exit 1). */
 #define IST_EXIT_CONFIG 2
@@ -101,7 +101,7 @@ struct ist_cfg_queue {
 
 struct ist_cfg_lcore {
 	uint32_t id;
-	int32_t cpu; /* -1: same as id */
+	int32_t cpu;            /* -1: same as id */
 	uint32_t idle_sleep_us; /* 0: busy-poll */
 	uint32_t idle_spins;
 	uint8_t n_roles;
@@ -136,7 +136,7 @@ struct ist_cfg_kafka {
 
 enum ist_cfg_naming {
 	IST_NAMING_IDENTITY = 0, /* active-passive: same topic name */
-	IST_NAMING_PREFIX = 1,	 /* active-active: "<origin-region>.<topic>" */
+	IST_NAMING_PREFIX = 1,   /* active-active: "<origin-region>.<topic>" */
 };
 
 struct ist_cfg_flow {
@@ -183,15 +183,15 @@ struct ist_config {
 
 /** Types of settings in the table. */
 enum ist_cfg_type {
-	IST_CFG_T_STR,	/**< string up to size-1 bytes */
-	IST_CFG_T_U32,	/**< unsigned decimal within [min, max] */
-	IST_CFG_T_I32,	/**< signed decimal within [min, max] */
+	IST_CFG_T_STR, /**< string up to size-1 bytes */
+	IST_CFG_T_U32, /**< unsigned decimal within [min, max] */
+	IST_CFG_T_I32, /**< signed decimal within [min, max] */
 	IST_CFG_T_U16,
-	IST_CFG_T_BOOL,	/**< true/false/yes/no/on/off/1/0 */
-	IST_CFG_T_ENUM,	/**< one of the '|'-separated words in choices */
-	IST_CFG_T_LIST,	/**< comma- or space-separated words, up to max of them */
-	IST_CFG_T_ADDR,	/**< host:port */
-	IST_CFG_T_IPV4,	/**< dotted quad */
+	IST_CFG_T_BOOL,   /**< true/false/yes/no/on/off/1/0 */
+	IST_CFG_T_ENUM,   /**< one of the '|'-separated words in choices */
+	IST_CFG_T_LIST,   /**< comma- or space-separated words, up to max of them */
+	IST_CFG_T_ADDR,   /**< host:port */
+	IST_CFG_T_IPV4,   /**< dotted quad */
 	IST_CFG_T_QUEUES, /**< PORT:QUEUE words, up to max of them */
 	IST_CFG_T_CODEC,  /**< none | lz4 | zstd | zstd:<1..19> */
 };
@@ -203,11 +203,11 @@ struct ist_cfg_setting {
 	enum ist_cfg_type type;
 	int64_t min, max;    /**< numbers: range; STR: max length; LIST: max items */
 	const char *def;     /**< default as text; NULL: required */
-	bool runtime;	     /**< may change at run time without restart */
+	bool runtime;        /**< may change at run time without restart */
 	const char *choices; /**< ENUM: "a|b|c" */
 	const char *doc;
-	size_t offset;	     /**< where the value lands in the section's struct */
-	size_t size;	     /**< size of that field; LIST: size of one item */
+	size_t offset;       /**< where the value lands in the section's struct */
+	size_t size;         /**< size of that field; LIST: size of one item */
 	size_t count_offset; /**< LIST/QUEUES: where the uint8_t item count lands */
 };
 

@@ -12,9 +12,9 @@
 
 #include "ist_config.h"
 
-#define F(st, field) offsetof(struct st, field), sizeof(((struct st *)0)->field)
+#define F(st, field)   offsetof(struct st, field), sizeof(((struct st *)0)->field)
 #define CNT(st, field) offsetof(struct st, field)
-#define NOCNT SIZE_MAX
+#define NOCNT          SIZE_MAX
 
 const struct ist_cfg_section_kind ist_config_sections[] = {
 	{"appliance", false, true, "Who this appliance is."},
@@ -60,7 +60,7 @@ const struct ist_cfg_setting ist_config_settings[] = {
 	{"control", "http_listen", IST_CFG_T_ADDR, 0, 0, "127.0.0.1:9641", false, NULL,
 	 "Address:port of isthmus-control's HTTP API (`/status`, `/metrics`, `/v1/...`).",
 	 F(ist_cfg_control, http_listen), NOCNT},
-	{"control", "status_interval_ms", IST_CFG_T_U32, 50, 60000, "500", true, NULL,
+	{"control", "status_interval_ms", IST_CFG_T_U32, 50, 60000, "500", false, NULL,
 	 "How often control refreshes the data plane's status snapshot.",
 	 F(ist_cfg_control, status_interval_ms), NOCNT},
 
@@ -77,14 +77,14 @@ const struct ist_cfg_setting ist_config_settings[] = {
 	 "EAL `--no-huge`: anonymous memory instead of hugepages (slower; for laptops).",
 	 F(ist_cfg_eal, no_huge), NOCNT},
 	{"eal", "memory_mb", IST_CFG_T_U32, 0, 1048576, "0", false, NULL,
-	 "EAL `-m`: memory to reserve at start; 0 grows on demand.",
-	 F(ist_cfg_eal, memory_mb), NOCNT},
-	{"eal", "log_level", IST_CFG_T_ENUM, 0, 0, "notice", true,
+	 "EAL `-m`: memory to reserve at start; 0 grows on demand.", F(ist_cfg_eal, memory_mb),
+	 NOCNT},
+	{"eal", "log_level", IST_CFG_T_ENUM, 0, 0, "notice", false,
 	 "emerg|alert|crit|err|warning|notice|info|debug", "Default DPDK log level.",
 	 F(ist_cfg_eal, log_level), NOCNT},
 	{"eal", "extra_args", IST_CFG_T_STR, 0, IST_CFG_STR_LEN - 1, "", false, NULL,
-	 "Further EAL arguments, space separated, appended verbatim.",
-	 F(ist_cfg_eal, extra_args), NOCNT},
+	 "Further EAL arguments, space separated, appended verbatim.", F(ist_cfg_eal, extra_args),
+	 NOCNT},
 
 	/* [mempool] */
 	{"mempool", "mbufs", IST_CFG_T_U32, 1023, 4194303, "8191", false, NULL,
@@ -129,9 +129,9 @@ const struct ist_cfg_setting ist_config_settings[] = {
 	 "Upper bound of the idle back-off sleep. 0 busy-polls (dedicated cores); set it on "
 	 "shared machines.",
 	 F(ist_cfg_lcore, idle_sleep_us), NOCNT},
-	{"lcore", "idle_spins", IST_CFG_T_U32, 0, 1000000, "64", true, NULL,
-	 "Idle loops spent pausing before the lcore starts sleeping.",
-	 F(ist_cfg_lcore, idle_spins), NOCNT},
+	{"lcore", "idle_spins", IST_CFG_T_U32, 0, 1000000, "64", false, NULL,
+	 "Idle loops spent pausing before the lcore starts sleeping.", F(ist_cfg_lcore, idle_spins),
+	 NOCNT},
 
 	/* [link] */
 	{"link", "port", IST_CFG_T_STR, 1, IST_CFG_NAME_LEN - 1, NULL, false, NULL,
@@ -142,7 +142,7 @@ const struct ist_cfg_setting ist_config_settings[] = {
 	 "The peer appliance's IPv4 address.", F(ist_cfg_link, peer_ip), NOCNT},
 	{"link", "udp_port", IST_CFG_T_U16, 1, 65535, "7411", false, NULL,
 	 "UDP port of the link protocol on both ends.", F(ist_cfg_link, udp_port), NOCNT},
-	{"link", "capacity_mbps", IST_CFG_T_U32, 1, 400000, "1000", true, NULL,
+	{"link", "capacity_mbps", IST_CFG_T_U32, 1, 400000, "1000", false, NULL,
 	 "Link capacity; the sender paces to it.", F(ist_cfg_link, capacity_mbps), NOCNT},
 	{"link", "mtu", IST_CFG_T_U32, 576, 9000, "1500", false, NULL,
 	 "Largest IP packet on the link path.", F(ist_cfg_link, mtu), NOCNT},
@@ -160,10 +160,10 @@ const struct ist_cfg_setting ist_config_settings[] = {
 	 "The [kafka] cluster records are read from.", F(ist_cfg_flow, source_name), NOCNT},
 	{"flow", "sink", IST_CFG_T_STR, 1, IST_CFG_NAME_LEN - 1, NULL, false, NULL,
 	 "The [kafka] cluster records are written to.", F(ist_cfg_flow, sink_name), NOCNT},
-	{"flow", "include", IST_CFG_T_LIST, 1, IST_CFG_MAX_PATTERNS, NULL, true, NULL,
+	{"flow", "include", IST_CFG_T_LIST, 1, IST_CFG_MAX_PATTERNS, NULL, false, NULL,
 	 "Topic patterns (regular expressions, whole name) to replicate.",
 	 offsetof(struct ist_cfg_flow, include), IST_CFG_PATTERN_LEN, CNT(ist_cfg_flow, n_include)},
-	{"flow", "exclude", IST_CFG_T_LIST, 0, IST_CFG_MAX_PATTERNS, "", true, NULL,
+	{"flow", "exclude", IST_CFG_T_LIST, 0, IST_CFG_MAX_PATTERNS, "", false, NULL,
 	 "Topic patterns never replicated, even when included.",
 	 offsetof(struct ist_cfg_flow, exclude), IST_CFG_PATTERN_LEN, CNT(ist_cfg_flow, n_exclude)},
 	{"flow", "naming", IST_CFG_T_ENUM, 0, 0, "identity", false, "identity|prefix",
@@ -172,17 +172,17 @@ const struct ist_cfg_setting ist_config_settings[] = {
 	 F(ist_cfg_flow, naming), NOCNT},
 
 	/* [class NAME] */
-	{"class", "topics", IST_CFG_T_LIST, 1, IST_CFG_MAX_PATTERNS, NULL, true, NULL,
+	{"class", "topics", IST_CFG_T_LIST, 1, IST_CFG_MAX_PATTERNS, NULL, false, NULL,
 	 "Topic patterns in this class; the first class that matches a topic wins.",
 	 offsetof(struct ist_cfg_class, topics), IST_CFG_PATTERN_LEN, CNT(ist_cfg_class, n_topics)},
-	{"class", "rate_mbps", IST_CFG_T_U32, 0, 400000, "0", true, NULL,
+	{"class", "rate_mbps", IST_CFG_T_U32, 0, 400000, "0", false, NULL,
 	 "Token bucket rate; 0 leaves the class limited by the link only.",
 	 F(ist_cfg_class, rate_mbps), NOCNT},
-	{"class", "burst_kb", IST_CFG_T_U32, 1, 1048576, "256", true, NULL,
-	 "Token bucket depth.", F(ist_cfg_class, burst_kb), NOCNT},
-	{"class", "weight", IST_CFG_T_U32, 1, 1000, "1", true, NULL,
+	{"class", "burst_kb", IST_CFG_T_U32, 1, 1048576, "256", false, NULL, "Token bucket depth.",
+	 F(ist_cfg_class, burst_kb), NOCNT},
+	{"class", "weight", IST_CFG_T_U32, 1, 1000, "1", false, NULL,
 	 "Share of the link when classes compete.", F(ist_cfg_class, weight), NOCNT},
-	{"class", "codec", IST_CFG_T_CODEC, 0, 0, "lz4", true, NULL,
+	{"class", "codec", IST_CFG_T_CODEC, 0, 0, "lz4", false, NULL,
 	 "Frame compression: `none`, `lz4`, `zstd` or `zstd:<level 1..19>`.",
 	 F(ist_cfg_class, codec), NOCNT},
 };

@@ -31,16 +31,16 @@
 struct ist_role_slot {
 	const struct ist_role_ops *ops;
 	void *state;
-	uint64_t polls;	 /* lcore: rw, mgmt: ro */
-	uint64_t work;	 /* lcore: rw, mgmt: ro */
+	uint64_t polls;  /* lcore: rw, mgmt: ro */
+	uint64_t work;   /* lcore: rw, mgmt: ro */
 	uint64_t cycles; /* lcore: rw, mgmt: ro */
 };
 
 /** Idle back-off: pause for `spins` idle loops, then sleep 1, 2, 4 ... max_us. */
 struct ist_idle {
-	uint32_t spins;	   /* idle loops before sleeping */
+	uint32_t spins;    /* idle loops before sleeping */
 	uint32_t max_us;   /* 0: busy-poll, never sleep */
-	uint32_t left;	   /* idle loops left before sleeping */
+	uint32_t left;     /* idle loops left before sleeping */
 	uint32_t sleep_us; /* current sleep step */
 };
 
@@ -50,14 +50,14 @@ struct ist_lcore {
 	uint8_t n_roles;
 	bool paused; /* lcore: rw, mgmt: ro */
 	struct ist_role_slot roles[IST_LCORE_MAX_ROLES];
-	struct ist_idle idle; /* lcore: rw (max_us via command only) */
+	struct ist_idle idle;        /* lcore: rw (max_us via command only) */
 	struct rte_ring *cmd_ring;   /* mgmt -> lcore */
 	struct rte_ring *reply_ring; /* lcore -> mgmt */
-	volatile bool *quit;	     /* main: w, lcore: r */
-	uint64_t loops;		     /* lcore: rw, mgmt: ro */
-	uint64_t busy_loops;	     /* lcore: rw, mgmt: ro */
-	uint64_t idle_sleeps;	     /* lcore: rw, mgmt: ro */
-	uint64_t cmds_applied;	     /* lcore: rw, mgmt: ro */
+	volatile bool *quit;         /* main: w, lcore: r */
+	uint64_t loops;              /* lcore: rw, mgmt: ro */
+	uint64_t busy_loops;         /* lcore: rw, mgmt: ro */
+	uint64_t idle_sleeps;        /* lcore: rw, mgmt: ro */
+	uint64_t cmds_applied;       /* lcore: rw, mgmt: ro */
 } __rte_cache_aligned;
 
 /** Command word layout: op (8 bits) | seq (24 bits) | arg (32 bits). */

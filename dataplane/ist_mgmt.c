@@ -19,8 +19,8 @@
 #include "ist_mgmt.h"
 
 RTE_LOG_REGISTER(ist_mgmt_logtype, isthmus.mgmt, INFO);
-#define MGMT_LOG(level, fmt, ...)                                                                  \
-	rte_log(RTE_LOG_##level, ist_mgmt_logtype, "isthmus-dataplane: mgmt: " fmt "\n",           \
+#define MGMT_LOG(level, fmt, ...)                                                        \
+	rte_log(RTE_LOG_##level, ist_mgmt_logtype, "isthmus-dataplane: mgmt: " fmt "\n", \
 		##__VA_ARGS__)
 
 /* How long a command may wait for its lcore to answer. */
@@ -189,8 +189,10 @@ static void handle_lcore_cmd(struct ist_mgmt *m, int fd, uint32_t seq,
 	unsigned int done = 0;
 
 	if (cmd->op < IST_LCORE_OP_PAUSE || cmd->op > IST_LCORE_OP_SET_IDLE_SLEEP) {
-		reply_error(fd, seq, -EINVAL, "unknown lcore op %u; use pause, resume or "
-					      "idle-sleep", cmd->op);
+		reply_error(fd, seq, -EINVAL,
+			    "unknown lcore op %u; use pause, resume or "
+			    "idle-sleep",
+			    cmd->op);
 		return;
 	}
 	if (cmd->op == IST_LCORE_OP_SET_IDLE_SLEEP && cmd->arg > 100000) {
@@ -207,8 +209,10 @@ static void handle_lcore_cmd(struct ist_mgmt *m, int fd, uint32_t seq,
 		st = lcore_cmd_one(m, lc, cmd->op, (uint32_t)cmd->arg);
 		if (st != 0) {
 			r.status = st;
-			snprintf(r.message, sizeof(r.message), "lcore %u did not apply the command "
-							       "(%s)", lc->lcore_id, strerror(-st));
+			snprintf(r.message, sizeof(r.message),
+				 "lcore %u did not apply the command "
+				 "(%s)",
+				 lc->lcore_id, strerror(-st));
 			reply(fd, IST_IPC_CMD_RESP, seq, &r, sizeof(r));
 			return;
 		}
@@ -260,8 +264,8 @@ static int dispatch(struct ist_mgmt *m, int fd, const struct ist_ipc_hdr *h, con
 
 		if (h->length != sizeof(cmd)) {
 			m->rejected[IST_IPC_REJ_BAD_PAYLOAD]++;
-			return reply_error(fd, h->seq, -EINVAL, "LCORE_CMD payload must be %zu bytes",
-					   sizeof(cmd));
+			return reply_error(fd, h->seq, -EINVAL,
+					   "LCORE_CMD payload must be %zu bytes", sizeof(cmd));
 		}
 		memcpy(&cmd, p, sizeof(cmd));
 		handle_lcore_cmd(m, fd, h->seq, &cmd);
@@ -289,8 +293,9 @@ int ist_mgmt_client_input(struct ist_mgmt *m, struct ist_mgmt_client *c)
 			m->rejected[why]++;
 			/* Without a valid header the next boundary is unknown: hang up. */
 			if (why != IST_IPC_REJ_MAGIC)
-				reply_error(c->fd, h.seq, -EPROTO, "rejected: %s (speak version %u, "
-								   "payload <= %u)",
+				reply_error(c->fd, h.seq, -EPROTO,
+					    "rejected: %s (speak version %u, "
+					    "payload <= %u)",
 					    ist_ipc_reject_name(why), IST_IPC_VERSION,
 					    IST_IPC_MAX_PAYLOAD);
 			rc = -1;
@@ -332,7 +337,8 @@ static void *mgmt_thread(void *arg)
 		for (unsigned int i = 0; i < IST_MGMT_MAX_CLIENTS; i++)
 			if (m->clients[i].fd >= 0) {
 				idx[n - 2] = i;
-				pfd[n++] = (struct pollfd){.fd = m->clients[i].fd, .events = POLLIN};
+				pfd[n++] =
+					(struct pollfd){.fd = m->clients[i].fd, .events = POLLIN};
 			}
 		if (poll(pfd, n, -1) < 0) {
 			if (errno == EINTR)
@@ -378,12 +384,37 @@ static void *mgmt_thread(void *arg)
 	}
 }
 
+int ist_mgmt_socket_check(const char *path, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, rc = 0;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen,
+			 "control.socket '%s' is longer than %zu characters; shorten it", path,
+			 sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		snprintf(err, errlen,
+			 "another isthmus-dataplane serves %s; stop it or change control.socket",
+			 path);
+		rc = -EADDRINUSE;
+	}
+	close(fd);
+	return rc;
+}
+
 static int sock_prepare(struct ist_mgmt *m, struct sockaddr_un *sa, char *err, size_t errlen)
 {
 	const char *path = m->cfg->control.socket;
 	char dir[sizeof(sa->sun_path)];
 	char *slash;
-	int fd;
+	int rc;
 
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
@@ -401,21 +432,16 @@ static int sock_prepare(struct ist_mgmt *m, struct sockaddr_un *sa, char *err, s
 			*up = '/';
 		}
 		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-			snprintf(err, errlen, "cannot create %s for control.socket (%s); create it or "
-					      "change control.socket", dir, strerror(errno));
+			snprintf(err, errlen,
+				 "cannot create %s for control.socket (%s); create it or "
+				 "change control.socket",
+				 dir, strerror(errno));
 			return -errno;
 		}
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)sa, sizeof(*sa)) == 0) {
-		close(fd);
-		snprintf(err, errlen, "another isthmus-dataplane serves %s; stop it or change "
-				      "control.socket", path);
-		return -EADDRINUSE;
-	}
-	close(fd);
+	rc = ist_mgmt_socket_check(path, err, errlen);
+	if (rc != 0)
+		return rc;
 	if (unlink(path) == 0)
 		MGMT_LOG(NOTICE, "removed stale socket %s left by a process that is gone", path);
 	return 0;

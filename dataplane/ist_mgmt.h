@@ -45,8 +45,8 @@ struct ist_mgmt {
 	pthread_t thread;
 	bool running;
 	uint32_t cmd_seq;
-	uint64_t rx_msgs;			 /* mgmt: rw, main: ro */
-	uint64_t rejected[IST_IPC_REJ_MAX];	 /* mgmt: rw, main: ro */
+	uint64_t rx_msgs;                   /* mgmt: rw, main: ro */
+	uint64_t rejected[IST_IPC_REJ_MAX]; /* mgmt: rw, main: ro */
 	struct ist_mgmt_client clients[IST_MGMT_MAX_CLIENTS];
 };
 
@@ -56,6 +56,13 @@ struct ist_mgmt {
  *   -errno; @p err says which and what to do.
  */
 int ist_mgmt_start(struct ist_mgmt *m, char *err, size_t errlen);
+
+/**
+ * Is a live data plane already serving @p path? Start-up asks this before the
+ * EAL takes any resource, so the answer names the real problem.
+ * @return 0 (free, or a stale file), -EADDRINUSE (live; @p err says so).
+ */
+int ist_mgmt_socket_check(const char *path, char *err, size_t errlen);
 
 /** Stop the thread, close clients, remove the socket file. */
 void ist_mgmt_stop(struct ist_mgmt *m);

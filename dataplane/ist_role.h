@@ -22,8 +22,8 @@ struct rte_mempool;
 struct ist_role_env {
 	const struct ist_config *cfg;
 	const struct ist_cfg_lcore *lcore;
-	uint16_t port_ids[8];	  /**< DPDK port id per cfg->ports[] index */
-	uint16_t tx_queue;	  /**< the tx queue this lcore owns on every port */
+	uint16_t port_ids[8];     /**< DPDK port id per cfg->ports[] index */
+	uint16_t tx_queue;        /**< the tx queue this lcore owns on every port */
 	struct rte_mempool *pool; /**< packet buffers */
 	uint64_t tsc_hz;
 };
@@ -48,10 +48,10 @@ void ist_role_list(char *buf, size_t len);
 /** Register a role (called from constructors in the role modules). */
 void ist_role_register(const struct ist_role_ops *ops);
 
-#define IST_ROLE_REGISTER(ops)                                                                     \
-	static void __attribute__((constructor)) ist_role_register_##ops(void)                     \
-	{                                                                                          \
-		ist_role_register(&ops);                                                           \
+#define IST_ROLE_REGISTER(ops)                                                 \
+	static void __attribute__((constructor)) ist_role_register_##ops(void) \
+	{                                                                      \
+		ist_role_register(&ops);                                       \
 	}
 
 #endif /* ISTHMUS_ROLE_H */

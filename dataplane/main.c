@@ -28,12 +28,12 @@
 #include "ist_port.h"
 #include "ist_role.h"
 
-#define PROG "isthmus-dataplane"
+#define PROG         "isthmus-dataplane"
 #define EXIT_RUNTIME 1
 #define MAX_EAL_ARGS 64
 
 RTE_LOG_REGISTER(ist_dp_logtype, isthmus.dataplane, INFO);
-#define DP_LOG(level, fmt, ...)                                                                    \
+#define DP_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_##level, ist_dp_logtype, PROG ": " fmt "\n", ##__VA_ARGS__)
 
 static volatile bool quit;
@@ -77,14 +77,17 @@ static int check_hugepages(char *err, size_t len)
 	if (f != NULL)
 		fclose(f);
 	if (free_pages <= 0) {
-		snprintf(err, len, "no free hugepages; reserve some (echo 1024 > "
-				   "/proc/sys/vm/nr_hugepages) or set eal.no_huge = true in %s",
+		snprintf(err, len,
+			 "no free hugepages; reserve some (echo 1024 > "
+			 "/proc/sys/vm/nr_hugepages) or set eal.no_huge = true in %s",
 			 cfg.path);
 		return -ENOMEM;
 	}
 	if (!mounted && !cfg.eal.in_memory) {
-		snprintf(err, len, "no hugetlbfs mounted; mount -t hugetlbfs nodev /dev/hugepages "
-				   "or set eal.in_memory = true in %s", cfg.path);
+		snprintf(err, len,
+			 "no hugetlbfs mounted; mount -t hugetlbfs nodev /dev/hugepages "
+			 "or set eal.in_memory = true in %s",
+			 cfg.path);
 		return -ENOENT;
 	}
 	return 0;
@@ -96,13 +99,13 @@ static int eal_args(char **argv, char *store, size_t store_len)
 	size_t o = 0;
 	bool pci = false;
 
-#define ARG(...)                                                                                   \
-	do {                                                                                       \
-		int n_ = snprintf(store + o, store_len - o, __VA_ARGS__);                          \
-		if (argc == MAX_EAL_ARGS - 1 || n_ < 0 || (size_t)n_ >= store_len - o)             \
-			return -E2BIG;                                                             \
-		argv[argc++] = store + o;                                                          \
-		o += n_ + 1;                                                                       \
+#define ARG(...)                                                                       \
+	do {                                                                           \
+		int n_ = snprintf(store + o, store_len - o, __VA_ARGS__);              \
+		if (argc == MAX_EAL_ARGS - 1 || n_ < 0 || (size_t)n_ >= store_len - o) \
+			return -E2BIG;                                                 \
+		argv[argc++] = store + o;                                              \
+		o += n_ + 1;                                                           \
 	} while (0)
 
 	ARG(PROG);
@@ -164,10 +167,11 @@ static int check_roles(char *err, size_t len)
 	for (unsigned int i = 0; i < cfg.n_lcores; i++)
 		for (unsigned int r = 0; r < cfg.lcores[i].n_roles; r++)
 			if (ist_role_find(cfg.lcores[i].roles[r]) == NULL) {
-				snprintf(err, len, "%s: lcore %u.roles: role '%s' is not in this "
-						   "build of " PROG " (available: %s); change the "
-						   "core map or upgrade", cfg.path, cfg.lcores[i].id,
-					 cfg.lcores[i].roles[r], avail);
+				snprintf(err, len,
+					 "%s: lcore %u.roles: role '%s' is not in this "
+					 "build of " PROG " (available: %s); change the "
+					 "core map or upgrade",
+					 cfg.path, cfg.lcores[i].id, cfg.lcores[i].roles[r], avail);
 				return -ENOTSUP;
 			}
 	return 0;
@@ -254,8 +258,10 @@ static void teardown(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'k'},
-		{"help", no_argument, NULL, 'h'},	  {"version", no_argument, NULL, 'V'},
+		{"config", required_argument, NULL, 'c'},
+		{"check", no_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	char *eal_argv[MAX_EAL_ARGS];
@@ -300,18 +306,21 @@ int main(int argc, char **argv)
 		printf("%s: ok\n", path);
 		return 0;
 	}
-	if (check_hugepages(err, sizeof(err)) != 0) {
+	if (ist_mgmt_socket_check(cfg.control.socket, err, sizeof(err)) != 0 ||
+	    check_hugepages(err, sizeof(err)) != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return EXIT_RUNTIME;
 	}
 	n = eal_args(eal_argv, eal_store, sizeof(eal_store));
 	if (n < 0) {
-		fprintf(stderr, PROG ": %s: too many EAL arguments; shorten eal.extra_args\n", path);
+		fprintf(stderr, PROG ": %s: too many EAL arguments; shorten eal.extra_args\n",
+			path);
 		return IST_EXIT_CONFIG;
 	}
 	if (rte_eal_init(n, eal_argv) < 0) {
-		fprintf(stderr, PROG ": EAL initialisation failed (%s); see the EAL message above "
-				    "and check the [eal] and [port] sections of %s\n",
+		fprintf(stderr,
+			PROG ": EAL initialisation failed (%s); see the EAL message above "
+			     "and check the [eal] and [port] sections of %s\n",
 			rte_strerror(rte_errno), path);
 		return EXIT_RUNTIME;
 	}
@@ -323,8 +332,9 @@ int main(int argc, char **argv)
 	pool = rte_pktmbuf_pool_create("ist_pool", cfg.mempool.mbufs, cfg.mempool.cache, 0,
 				       cfg.mempool.data_room, rte_socket_id());
 	if (pool == NULL) {
-		snprintf(err, sizeof(err), "cannot allocate %u mbufs of %u bytes (%s); lower "
-					   "mempool.mbufs or reserve more hugepages",
+		snprintf(err, sizeof(err),
+			 "cannot allocate %u mbufs of %u bytes (%s); lower "
+			 "mempool.mbufs or reserve more hugepages",
 			 cfg.mempool.mbufs, cfg.mempool.data_room, rte_strerror(rte_errno));
 		rc = -ENOMEM;
 	}

@@ -28,7 +28,7 @@
 #include "ist_role.h"
 
 #define IST_LINK_HEARTBEAT_MS 100
-#define RX_BURST	      32
+#define RX_BURST              32
 
 struct link_tx {
 	uint16_t port_id;
@@ -50,7 +50,7 @@ struct link_rx {
 	uint16_t queue[IST_CFG_MAX_QUEUES];
 	rte_be16_t udp_port;
 	uint64_t heartbeats; /* lcore: rw */
-	uint64_t bad;	     /* lcore: rw: ours by port, but wrong magic/version/length */
+	uint64_t bad;        /* lcore: rw: ours by port, but wrong magic/version/length */
 	uint64_t foreign;    /* lcore: rw: not for the link protocol */
 } __rte_cache_aligned;
 
@@ -61,14 +61,17 @@ static int link_tx_init(const struct ist_role_env *env, void **state, char *err,
 	struct in_addr a;
 
 	if (!cfg->link.enabled) {
-		snprintf(err, len, "%s: lcore %u runs link-tx but there is no [link] section; add "
-				   "one", cfg->path, env->lcore->id);
+		snprintf(err, len,
+			 "%s: lcore %u runs link-tx but there is no [link] section; add "
+			 "one",
+			 cfg->path, env->lcore->id);
 		return -EINVAL;
 	}
 	if (env->tx_queue >= cfg->ports[cfg->link.port].tx_queues) {
-		snprintf(err, len, "%s: lcore %u runs link-tx and needs tx queue %u, but port %s "
-				   "has tx_queues = %u; raise it to %u", cfg->path, env->lcore->id,
-			 env->tx_queue, cfg->ports[cfg->link.port].name,
+		snprintf(err, len,
+			 "%s: lcore %u runs link-tx and needs tx queue %u, but port %s "
+			 "has tx_queues = %u; raise it to %u",
+			 cfg->path, env->lcore->id, env->tx_queue, cfg->ports[cfg->link.port].name,
 			 cfg->ports[cfg->link.port].tx_queues, env->tx_queue + 1);
 		return -EINVAL;
 	}
@@ -170,13 +173,17 @@ static int link_rx_init(const struct ist_role_env *env, void **state, char *err,
 	struct link_rx *rx;
 
 	if (!cfg->link.enabled) {
-		snprintf(err, len, "%s: lcore %u runs link-rx but there is no [link] section; add "
-				   "one", cfg->path, env->lcore->id);
+		snprintf(err, len,
+			 "%s: lcore %u runs link-rx but there is no [link] section; add "
+			 "one",
+			 cfg->path, env->lcore->id);
 		return -EINVAL;
 	}
 	if (env->lcore->n_queues == 0) {
-		snprintf(err, len, "%s: lcore %u runs link-rx but polls no queue; add queues = "
-				   "%s:0", cfg->path, env->lcore->id, cfg->link.port_name);
+		snprintf(err, len,
+			 "%s: lcore %u runs link-rx but polls no queue; add queues = "
+			 "%s:0",
+			 cfg->path, env->lcore->id, cfg->link.port_name);
 		return -EINVAL;
 	}
 	rx = rte_zmalloc("link_rx", sizeof(*rx), RTE_CACHE_LINE_SIZE);
