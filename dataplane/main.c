@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +159,30 @@ static int eal_args(char **argv, char *store, size_t store_len)
 	return argc;
 }
 
+/* The EAL answers a bad CPU with its whole usage text: check first, say it in one line. */
+static int check_cpus(char *err, size_t len)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 0;
+	for (unsigned int i = 0; i < cfg.n_lcores; i++) {
+		const struct ist_cfg_lcore *l = &cfg.lcores[i];
+		int cpu = l->cpu >= 0 ? l->cpu : (int)l->id;
+
+		if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &set)) {
+			snprintf(err, len,
+				 "%s: lcore %u runs on CPU %d, which this process may not use "
+				 "(it may use %d CPUs, 0..%ld online); set lcore %u.cpu to one of "
+				 "them",
+				 cfg.path, l->id, cpu, CPU_COUNT(&set),
+				 sysconf(_SC_NPROCESSORS_ONLN) - 1, l->id);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* Every configured role must exist in this build before anything starts. */
 static int check_roles(char *err, size_t len)
 {
@@ -298,6 +323,8 @@ int main(int argc, char **argv)
 	rc = ist_config_load(path, &cfg, err, sizeof(err));
 	if (rc == 0)
 		rc = check_roles(err, sizeof(err));
+	if (rc == 0 && !check_only)
+		rc = check_cpus(err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return IST_EXIT_CONFIG;
@@ -322,6 +349,8 @@ int main(int argc, char **argv)
 			PROG ": EAL initialisation failed (%s); see the EAL message above "
 			     "and check the [eal] and [port] sections of %s\n",
 			rte_strerror(rte_errno), path);
+		if (cfg.eal.in_memory)
+			rmdir(rte_eal_get_runtime_dir());
 		return EXIT_RUNTIME;
 	}
 	sigaction(SIGINT, &sa, NULL);

@@ -179,6 +179,28 @@ check "lcore 1 shows paused" wait_for 10 py "$A" 'any(l["id"]==1 and l["paused"]
 check "resume all lcores" "$CLI" -c "$A" resume
 check "lcore 1 runs again" wait_for 10 py "$A" 'not any(l["paused"] for l in s["dataplane"]["lcores"])'
 
+# Garbage, a wrong version and a truncated message on the IPC socket are
+# rejected and counted; the data plane keeps serving.
+python3 - "$tmp/dp-a.sock" <<'PY'
+import socket, struct, sys
+def conn():
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(2)
+    s.connect(sys.argv[1])
+    return s
+s = conn(); s.sendall(b"\x00garbage that is not a header\xff" * 4); s.close()
+s = conn(); s.sendall(struct.pack("<IHHII", 0x49535443, 99, 2, 0, 1))
+try:
+    s.recv(200)
+except OSError:
+    pass
+s.close()
+s = conn(); s.sendall(struct.pack("<IHHII", 0x49535443, 1, 2, 64, 1) + b"x" * 10); s.close()
+PY
+check "IPC garbage, wrong version and truncation are counted by reason" \
+	wait_for 10 py "$A" 'all(s["dataplane"]["ipc_rejected"].get(k, 0) >= 1 for k in ("bad_magic", "bad_version", "truncated"))'
+check "data plane A still serves status after bad IPC" py "$A" "$connected"
+
 # A second data plane on a live socket is refused; the first is untouched.
 rc=0
 "$DP" -c "$A" >"$tmp/dp-dup.log" 2>&1 || rc=$?
