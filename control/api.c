@@ -130,6 +130,7 @@ unsigned int ist_api_cmd_http_status(int status)
 	case 0:
 		return 200;
 	case -EINVAL:
+	case -ERANGE:
 		return 400;
 	case -ENOENT:
 	case -ENODEV:

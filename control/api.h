@@ -25,8 +25,10 @@
 
 #include <jansson.h>
 
-/** An idle lcore sleeping longer than a second is a configuration mistake, not a tuning. */
-#define IST_API_MAX_IDLE_SLEEP_US 1000000u
+#include "isthmus/ipc.h"
+
+/** The data plane accepts idle sleeps up to 100 ms; checking here gives a clear 400. */
+#define IST_API_MAX_IDLE_SLEEP_US IST_IPC_IDLE_SLEEP_MAX_US
 
 /** How long an lcore command may wait for the data plane's reply. */
 #define IST_API_CMD_TIMEOUT_MS 2000u
@@ -41,7 +43,7 @@ enum ist_api_route {
 struct ist_api_req {
 	enum ist_api_route route;
 	uint32_t lcore_id; /**< IST_IPC_ALL_LCORES for "all" */
-	uint32_t op;	   /**< enum ist_lcore_op */
+	uint32_t op;       /**< enum ist_lcore_op */
 	uint64_t arg;
 	const char *allow; /**< for 405: the methods the path accepts */
 };
@@ -61,7 +63,7 @@ unsigned int ist_api_route(const char *method, const char *path, const char *us,
 			   struct ist_api_req *req, char *err, size_t errlen);
 
 /**
- * The HTTP status for a relayed command's outcome: 200 for 0; 400 -EINVAL;
+ * The HTTP status for a relayed command's outcome: 200 for 0; 400 -EINVAL/-ERANGE;
  * 404 -ENOENT/-ENODEV/-ESRCH; 409 -EBUSY/-EALREADY; 501 -ENOTSUP; 503 for
  * -ECONNRESET/-ECANCELED/-ENOTCONN (data plane gone); 504 -ETIMEDOUT; 500
  * otherwise.
@@ -82,7 +84,6 @@ const char *ist_api_op_name(uint32_t op);
  * "[v6]" (brackets removed). The port must be a number up to 65535.
  * @return 0 or -EINVAL.
  */
-int ist_api_split_hostport(const char *s, char *host, size_t hostlen, char *port,
-			   size_t portlen);
+int ist_api_split_hostport(const char *s, char *host, size_t hostlen, char *port, size_t portlen);
 
 #endif /* ISTHMUS_CONTROL_API_H */

@@ -51,15 +51,16 @@ static const char usage_pause[] =
 	"Stop polling roles on lcore N, or on every lcore without --lcore. A paused\n"
 	"lcore sleeps and forwards nothing until `isthmus resume`.\n";
 
-static const char usage_resume[] = "usage: isthmus [--api URL | -c FILE] resume [--lcore N]\n"
-				   "\n"
-				   "Resume polling on lcore N, or on every lcore without --lcore.\n";
+static const char usage_resume[] =
+	"usage: isthmus [--api URL | -c FILE] resume [--lcore N]\n"
+	"\n"
+	"Resume polling on lcore N, or on every lcore without --lcore.\n";
 
 static const char usage_idle_sleep[] =
 	"usage: isthmus [--api URL | -c FILE] idle-sleep --us N [--lcore N]\n"
 	"\n"
 	"Bound how long an idle lcore sleeps between polls to N microseconds\n"
-	"(0 to 1000000; 0 makes it busy-poll), on lcore N or on every lcore.\n"
+	"(0 to 100000; 0 makes it busy-poll), on lcore N or on every lcore.\n"
 	"Shared machines want a few hundred; dedicated appliances want 0.\n";
 
 static const char usage_help[] = "usage: isthmus help [VERB]\n"
@@ -89,6 +90,24 @@ const char *ist_cli_usage(enum ist_cli_verb verb)
 const char *ist_cli_verb_name(enum ist_cli_verb verb)
 {
 	return verb < IST_CLI_VERB_MAX ? cli_verbs[verb].name : "";
+}
+
+/* The options a verb takes, for error messages. */
+static const char *cli_verb_opts(enum ist_cli_verb verb)
+{
+	switch (verb) {
+	case IST_CLI_STATUS:
+		return "--json";
+	case IST_CLI_PAUSE:
+	case IST_CLI_RESUME:
+		return "--lcore N";
+	case IST_CLI_IDLE_SLEEP:
+		return "--us N and --lcore N";
+	case IST_CLI_HELP:
+		return "a verb";
+	default:
+		return "no options";
+	}
 }
 
 static enum ist_cli_verb cli_verb_lookup(const char *s)
@@ -191,14 +210,13 @@ static bool cli_opt(int argc, char *const argv[], int *i, const char *name, cons
 	return true;
 }
 
-#define CLI_ERR(...)                                                                               \
-	do {                                                                                       \
-		snprintf(err, errlen, __VA_ARGS__);                                                \
-		return -EINVAL;                                                                    \
+#define CLI_ERR(...)                                \
+	do {                                        \
+		snprintf(err, errlen, __VA_ARGS__); \
+		return -EINVAL;                     \
 	} while (0)
 
-int ist_cli_parse(int argc, char *const argv[], struct ist_cli_cmd *cmd, char *err,
-		  size_t errlen)
+int ist_cli_parse(int argc, char *const argv[], struct ist_cli_cmd *cmd, char *err, size_t errlen)
 {
 	bool want_help = false, missing;
 	const char *val;
@@ -242,9 +260,9 @@ int ist_cli_parse(int argc, char *const argv[], struct ist_cli_cmd *cmd, char *e
 			cmd->has_us = true;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			if (cmd->verb != IST_CLI_NONE && cmd->verb != IST_CLI_VERSION)
-				CLI_ERR("isthmus: unknown option '%s' for %s: see isthmus %s --help",
-					a, ist_cli_verb_name(cmd->verb),
-					ist_cli_verb_name(cmd->verb));
+				CLI_ERR("isthmus: unknown option '%s' for %s (it takes %s): see "
+					"isthmus --help",
+					a, ist_cli_verb_name(cmd->verb), cli_verb_opts(cmd->verb));
 			CLI_ERR("isthmus: unknown option '%s': see isthmus --help", a);
 		} else if (cmd->verb == IST_CLI_NONE || cmd->verb == IST_CLI_VERSION) {
 			enum ist_cli_verb v = cli_verb_lookup(a);
@@ -262,11 +280,14 @@ int ist_cli_parse(int argc, char *const argv[], struct ist_cli_cmd *cmd, char *e
 		} else if (cmd->verb == IST_CLI_HELP && cmd->help_verb == IST_CLI_NONE) {
 			cmd->help_verb = cli_verb_lookup(a);
 			if (cmd->help_verb == IST_CLI_NONE)
-				CLI_ERR("isthmus: no help for unknown verb '%s': see isthmus --help",
+				CLI_ERR("isthmus: no help for unknown verb '%s': see isthmus "
+					"--help",
 					a);
 		} else {
-			CLI_ERR("isthmus: unexpected argument '%s' for %s: see isthmus %s --help", a,
-				ist_cli_verb_name(cmd->verb), ist_cli_verb_name(cmd->verb));
+			CLI_ERR("isthmus: unexpected argument '%s' for %s (it takes %s): see "
+				"isthmus "
+				"--help",
+				a, ist_cli_verb_name(cmd->verb), cli_verb_opts(cmd->verb));
 		}
 	}
 	if (cmd->api != NULL && cmd->config != NULL)
@@ -323,4 +344,66 @@ int ist_cli_cmd_path(const struct ist_cli_cmd *cmd, char *path, size_t len)
 	else
 		n = snprintf(path, len, "/v1/lcores/%s/%s", lcore, ist_cli_verb_name(cmd->verb));
 	return n < 0 || (size_t)n >= len ? -EINVAL : 0;
+}
+
+/* Trim spaces and tabs at both ends, in place. */
+static char *cli_trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+int ist_cli_find_http_listen(const char *text, char *out, size_t len)
+{
+	const char *line = text;
+	bool in_control = false;
+	char buf[512];
+
+	snprintf(out, len, "127.0.0.1:9641");
+	while (line != NULL && *line != '\0') {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		char *l, *eq, *c;
+
+		if (n >= sizeof(buf))
+			n = sizeof(buf) - 1;
+		memcpy(buf, line, n);
+		buf[n] = '\0';
+		line = nl ? nl + 1 : NULL;
+		l = cli_trim(buf);
+		if (*l == ';' || *l == '#' || *l == '\0')
+			continue;
+		if (*l == '[') {
+			c = strchr(l, ']');
+			if (c != NULL)
+				*c = '\0';
+			in_control = strcmp(cli_trim(l + 1), "control") == 0;
+			continue;
+		}
+		eq = strchr(l, '=');
+		if (!in_control || eq == NULL)
+			continue;
+		*eq = '\0';
+		if (strcmp(cli_trim(l), "http_listen") != 0)
+			continue;
+		l = eq + 1;
+		/* An inline comment starts at ';' or '#' after a space. */
+		for (c = l; *c != '\0'; c++)
+			if ((*c == ';' || *c == '#') && c > l && (c[-1] == ' ' || c[-1] == '\t')) {
+				*c = '\0';
+				break;
+			}
+		l = cli_trim(l);
+		if (*l == '\0' || strstr(l, "${") != NULL || strlen(l) >= len)
+			return -EINVAL;
+		snprintf(out, len, "%s", l);
+		return 0;
+	}
+	return 0;
 }

@@ -18,11 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IST_CLI_EXIT_OK	     0
-#define IST_CLI_EXIT_FAIL    1
-#define IST_CLI_EXIT_USAGE   2
-#define IST_CLI_DEFAULT_API  "http://127.0.0.1:9641"
-#define IST_CLI_URL_LEN	     512
+#define IST_CLI_EXIT_OK     0
+#define IST_CLI_EXIT_FAIL   1
+#define IST_CLI_EXIT_USAGE  2
+#define IST_CLI_DEFAULT_API "http://127.0.0.1:9641"
+#define IST_CLI_URL_LEN     512
 
 enum ist_cli_verb {
 	IST_CLI_NONE = 0,
@@ -38,9 +38,9 @@ enum ist_cli_verb {
 struct ist_cli_cmd {
 	enum ist_cli_verb verb;
 	enum ist_cli_verb help_verb; /**< for IST_CLI_HELP: the verb asked about, or NONE */
-	const char *api;	     /**< --api URL, or NULL */
-	const char *config;	     /**< -c FILE, or NULL */
-	bool json;		     /**< status --json */
+	const char *api;             /**< --api URL, or NULL */
+	const char *config;          /**< -c FILE, or NULL */
+	bool json;                   /**< status --json */
 	bool has_lcore;
 	uint32_t lcore;
 	bool has_us;
@@ -53,8 +53,7 @@ struct ist_cli_cmd {
  *   "isthmus --help", when the result is not 0
  * @return 0 or -EINVAL.
  */
-int ist_cli_parse(int argc, char *const argv[], struct ist_cli_cmd *cmd, char *err,
-		  size_t errlen);
+int ist_cli_parse(int argc, char *const argv[], struct ist_cli_cmd *cmd, char *err, size_t errlen);
 
 /** Usage text of @p verb, or the general one for IST_CLI_NONE / IST_CLI_HELP. */
 const char *ist_cli_usage(enum ist_cli_verb verb);
@@ -68,6 +67,18 @@ const char *ist_cli_verb_name(enum ist_cli_verb verb);
  * @return 0 or -EINVAL when @p http_listen is not host:port.
  */
 int ist_cli_api_url(const char *http_listen, char *url, size_t len);
+
+/**
+ * Find control.http_listen in core-map text without validating the rest of
+ * the file. The CLI falls back to this when the full loader refuses a file
+ * for reasons that do not concern it, typically an unset ${VAR} in a Kafka
+ * bootstrap that only the daemons' environment defines.
+ *
+ * @param text the file's contents, NUL-terminated
+ * @param out  out: the value, or "127.0.0.1:9641" when [control] does not set it
+ * @return 0, or -EINVAL when the value is empty, too long or uses ${...}.
+ */
+int ist_cli_find_http_listen(const char *text, char *out, size_t len);
 
 /**
  * The request path of an lcore verb: "/v1/lcores/<id|all>/<verb>[?us=N]".

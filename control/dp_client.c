@@ -58,6 +58,7 @@ struct ist_dp_client {
 	int64_t status_timer;
 	int64_t handshake_timer;
 	bool status_inflight;
+	uint32_t status_seq;
 	uint64_t status_sent_ms;
 	bool down_logged; /* the current outage has been logged */
 
@@ -168,6 +169,7 @@ static void dp_send_status_req(struct ist_dp_client *dc)
 		return;
 	}
 	dc->status_inflight = true;
+	dc->status_seq = dc->seq;
 	dc->status_sent_ms = now;
 }
 
@@ -393,7 +395,7 @@ static void dp_on_reply(struct ist_dp_client *dc, const struct ist_ipc_hdr *hdr,
 		dc->state.unmatched_replies++;
 		return;
 	}
-	if (dc->status_inflight && hdr->seq == dc->seq)
+	if (dc->status_inflight && hdr->seq == dc->status_seq)
 		dc->status_inflight = false;
 	if (dc->state.errors_rx++ == 0)
 		ist_ctl_log("dataplane: the data plane reported an error (seq %u): %s (%d); "
@@ -521,8 +523,8 @@ static int dp_cmd_timeout_cb(struct ist_loop *lp, int64_t id, void *arg)
 	return IST_LOOP_NOMORE;
 }
 
-int ist_dp_client_lcore_cmd(struct ist_dp_client *dc, uint32_t lcore_id, uint32_t op,
-			    uint64_t arg, uint32_t timeout_ms, ist_dp_cmd_fn *fn, void *fn_arg)
+int ist_dp_client_lcore_cmd(struct ist_dp_client *dc, uint32_t lcore_id, uint32_t op, uint64_t arg,
+			    uint32_t timeout_ms, ist_dp_cmd_fn *fn, void *fn_arg)
 {
 	struct ist_ipc_lcore_cmd cmd = {.lcore_id = lcore_id, .op = op, .arg = arg};
 	struct dp_pending *pd = NULL;

@@ -28,11 +28,11 @@
 #include "dp_status.h"
 #include "loop.h"
 
-#define IST_DP_BACKOFF_MIN_MS	 100
-#define IST_DP_BACKOFF_MAX_MS	 2000
-#define IST_DP_HANDSHAKE_MS	 5000
-#define IST_DP_MAX_PENDING	 64
-#define IST_DP_ERR_LEN		 160
+#define IST_DP_BACKOFF_MIN_MS 100
+#define IST_DP_BACKOFF_MAX_MS 2000
+#define IST_DP_HANDSHAKE_MS   5000
+#define IST_DP_MAX_PENDING    64
+#define IST_DP_ERR_LEN        160
 
 struct ist_dp_client;
 
@@ -46,15 +46,15 @@ struct ist_dp_client_opts {
 
 /** What the loop, the HTTP API and the renderers read. Owned by the client. */
 struct ist_dp_client_state {
-	bool connected;		     /**< HELLO exchanged on a live socket */
-	uint64_t since_wall_ms;	     /**< when connected last changed (or client start) */
-	char last_error[IST_DP_ERR_LEN]; /**< why the last attempt or connection ended */
-	struct ist_ipc_hello hello;	     /**< the data plane's, valid when connected */
-	const struct ist_dp_status *status; /**< latest snapshot of this connection, or NULL */
+	bool connected;                        /**< HELLO exchanged on a live socket */
+	uint64_t since_wall_ms;                /**< when connected last changed (or client start) */
+	char last_error[IST_DP_ERR_LEN];       /**< why the last attempt or connection ended */
+	struct ist_ipc_hello hello;            /**< the data plane's, valid when connected */
+	const struct ist_dp_status *status;    /**< latest snapshot of this connection, or NULL */
 	uint64_t rx_rejected[IST_IPC_REJ_MAX]; /**< messages we dropped, by reason */
-	uint64_t connects;		       /**< completed handshakes */
-	uint64_t unmatched_replies;	       /**< replies after their request timed out */
-	uint64_t errors_rx;		       /**< IST_IPC_ERROR not tied to a command */
+	uint64_t connects;                     /**< completed handshakes */
+	uint64_t unmatched_replies;            /**< replies after their request timed out */
+	uint64_t errors_rx;                    /**< IST_IPC_ERROR not tied to a command */
 };
 
 /**
@@ -85,7 +85,7 @@ const struct ist_dp_client_state *ist_dp_client_state(const struct ist_dp_client
  * @return 0; -ENOTCONN when the data plane is not connected; -EBUSY when
  *   IST_DP_MAX_PENDING commands are in flight; -ENOMEM.
  */
-int ist_dp_client_lcore_cmd(struct ist_dp_client *dc, uint32_t lcore_id, uint32_t op,
-			    uint64_t arg, uint32_t timeout_ms, ist_dp_cmd_fn *fn, void *fn_arg);
+int ist_dp_client_lcore_cmd(struct ist_dp_client *dc, uint32_t lcore_id, uint32_t op, uint64_t arg,
+			    uint32_t timeout_ms, ist_dp_cmd_fn *fn, void *fn_arg);
 
 #endif /* ISTHMUS_CONTROL_DP_CLIENT_H */

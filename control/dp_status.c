@@ -86,13 +86,16 @@ int ist_dp_status_decode(const void *payload, size_t len, struct ist_dp_status *
 
 	for (i = 0; i < st.n_lcores; i++) {
 		struct ist_ipc_lcore_status *lc = &ds->lcores[i];
+		uint32_t id = lc->lcore_id;
 
 		ds->busy_pct[i] = 0.0;
 		if (lc->n_roles > IST_IPC_MAX_ROLES) {
+			unsigned int n = lc->n_roles;
+
 			ist_dp_status_free(ds);
 			return reject(IST_IPC_REJ_BAD_PAYLOAD, why, err, errlen,
 				      "STATUS_RESP lcore %" PRIu32 " claims %u roles (at most %u)",
-				      lc->lcore_id, lc->n_roles, IST_IPC_MAX_ROLES);
+				      id, n, IST_IPC_MAX_ROLES);
 		}
 		for (r = 0; r < lc->n_roles; r++) {
 			if (!field_terminated(lc->roles[r].name, sizeof(lc->roles[r].name))) {
@@ -100,7 +103,7 @@ int ist_dp_status_decode(const void *payload, size_t len, struct ist_dp_status *
 				return reject(IST_IPC_REJ_BAD_PAYLOAD, why, err, errlen,
 					      "STATUS_RESP lcore %" PRIu32
 					      " role %u name is not NUL-terminated",
-					      lc->lcore_id, r);
+					      id, r);
 			}
 		}
 		/* Unused role slots are not ours to trust; blank them. */
@@ -174,8 +177,8 @@ int ist_dp_cmd_resp_decode(const void *payload, size_t len, struct ist_ipc_cmd_r
 {
 	if (len != sizeof(*out))
 		return reject(len < sizeof(*out) ? IST_IPC_REJ_TRUNCATED : IST_IPC_REJ_OVERSIZED,
-			      why, err, errlen, "command response of %zu bytes, expected %zu",
-			      len, sizeof(*out));
+			      why, err, errlen, "command response of %zu bytes, expected %zu", len,
+			      sizeof(*out));
 	memcpy(out, payload, sizeof(*out));
 	if (!field_terminated(out->message, sizeof(out->message)))
 		return reject(IST_IPC_REJ_BAD_PAYLOAD, why, err, errlen,

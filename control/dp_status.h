@@ -25,8 +25,8 @@ struct ist_dp_status {
 	struct ist_ipc_status st;
 	struct ist_ipc_lcore_status *lcores; /**< st.n_lcores records */
 	struct ist_ipc_port_status *ports;   /**< st.n_ports records */
-	double *busy_pct;		     /**< per lcore, see ist_dp_status_busy() */
-	uint64_t rx_ms;			     /**< monotonic ms when it arrived */
+	double *busy_pct;                    /**< per lcore, see ist_dp_status_busy() */
+	uint64_t rx_ms;                      /**< monotonic ms when it arrived */
 };
 
 /**

@@ -36,7 +36,7 @@
 /* The API is for one operator and a scraper; anything more is a runaway client. */
 #define HTTP_MAX_CONNECTIONS 64
 #define HTTP_IDLE_TIMEOUT_S  10
-#define HTTP_MAX_BODY	     4096
+#define HTTP_MAX_BODY        4096
 /* Longest sleep between MHD_run() calls when MHD sets no deadline. */
 #define HTTP_MAX_WAIT_MS 1000
 
@@ -67,8 +67,8 @@ struct http_req {
 
 static void http_run(struct ist_http *h);
 
-static enum MHD_Result http_send(struct MHD_Connection *conn, unsigned int code,
-				 const char *ctype, char *body, size_t len, const char *allow)
+static enum MHD_Result http_send(struct MHD_Connection *conn, unsigned int code, const char *ctype,
+				 char *body, size_t len, const char *allow)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result rc;
@@ -88,8 +88,8 @@ static enum MHD_Result http_send(struct MHD_Connection *conn, unsigned int code,
 }
 
 /* Serialise and send; takes the reference to @p doc. */
-static enum MHD_Result http_send_json(struct MHD_Connection *conn, unsigned int code,
-				      json_t *doc, const char *allow)
+static enum MHD_Result http_send_json(struct MHD_Connection *conn, unsigned int code, json_t *doc,
+				      const char *allow)
 {
 	char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
 	char *body;
@@ -190,8 +190,8 @@ static enum MHD_Result http_cmd(struct ist_http *h, struct http_req *rq,
 		snprintf(msg, sizeof(msg),
 			 "the data plane is disconnected since %s (%s): start isthmus-dataplane, "
 			 "or check control.socket (%s)",
-			 ist_ctl_time_iso(dp->since_wall_ms, since, sizeof(since)),
-			 dp->last_error, h->ctx.dp_socket);
+			 ist_ctl_time_iso(dp->since_wall_ms, since, sizeof(since)), dp->last_error,
+			 h->ctx.dp_socket);
 		return http_send_json(rq->conn, 503, ist_api_cmd_json(-ENOTCONN, msg), NULL);
 	}
 	if (rc == -EBUSY)
@@ -322,8 +322,7 @@ static bool http_is_loopback(const struct sockaddr *sa)
 	return false;
 }
 
-static int http_listen_socket(const char *listen_addr, uint16_t *port, char *err,
-			      size_t errlen)
+static int http_listen_socket(const char *listen_addr, uint16_t *port, char *err, size_t errlen)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
 	struct addrinfo *ai = NULL;
@@ -332,8 +331,7 @@ static int http_listen_socket(const char *listen_addr, uint16_t *port, char *err
 	char host[256], portstr[8];
 	int fd, rc, one = 1;
 
-	if (ist_api_split_hostport(listen_addr, host, sizeof(host), portstr, sizeof(portstr)) <
-	    0) {
+	if (ist_api_split_hostport(listen_addr, host, sizeof(host), portstr, sizeof(portstr)) < 0) {
 		snprintf(err, errlen, "cannot listen on %s (not host:port)", listen_addr);
 		return -EINVAL;
 	}
@@ -371,8 +369,8 @@ fail:
 	return rc;
 }
 
-struct ist_http *ist_http_start(const struct ist_http_ctx *ctx, const char *listen_addr,
-				char *err, size_t errlen)
+struct ist_http *ist_http_start(const struct ist_http_ctx *ctx, const char *listen_addr, char *err,
+				size_t errlen)
 {
 	const union MHD_DaemonInfo *info;
 	struct ist_http *h;
@@ -394,12 +392,12 @@ struct ist_http *ist_http_start(const struct ist_http_ctx *ctx, const char *list
 		errno = -rc;
 		return NULL;
 	}
-	h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-				  0, NULL, NULL, http_handler, h, MHD_OPTION_LISTEN_SOCKET,
-				  h->listen_fd, MHD_OPTION_NOTIFY_COMPLETED, http_completed, h,
-				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
-				  MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, h, MHD_OPTION_END);
+	h->mhd = MHD_start_daemon(
+		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+		http_handler, h, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, h,
+		MHD_OPTION_LISTEN_SOCKET, h->listen_fd, MHD_OPTION_NOTIFY_COMPLETED, http_completed,
+		h, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_MAX_CONNECTIONS,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S, MHD_OPTION_END);
 	if (h->mhd == NULL) {
 		snprintf(err, errlen, "cannot start the HTTP server on %s (libmicrohttpd refused)",
 			 listen_addr);
@@ -410,9 +408,9 @@ struct ist_http *ist_http_start(const struct ist_http_ctx *ctx, const char *list
 	}
 	info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
 	h->epoll_fd = info ? info->epoll_fd : -1;
-	rc = h->epoll_fd < 0 ? -EIO
-			     : ist_loop_file_add(ctx->lp, h->epoll_fd, IST_LOOP_READABLE,
-						 http_epoll_cb, h);
+	rc = h->epoll_fd < 0
+		     ? -EIO
+		     : ist_loop_file_add(ctx->lp, h->epoll_fd, IST_LOOP_READABLE, http_epoll_cb, h);
 	if (rc == 0) {
 		h->timer = ist_loop_timer_add(ctx->lp, 0, http_timer_cb, h);
 		if (h->timer < 0)
@@ -426,6 +424,11 @@ struct ist_http *ist_http_start(const struct ist_http_ctx *ctx, const char *list
 		return NULL;
 	}
 	return h;
+}
+
+void ist_http_set_kafka(struct ist_http *h, struct ist_kafka_health *kh)
+{
+	h->ctx.kh = kh;
 }
 
 uint16_t ist_http_port(const struct ist_http *h)

@@ -37,7 +37,7 @@ struct ist_http_ctx {
 	const char *appliance;
 	const char *region;
 	const char *dp_socket;
-	uint64_t started_ms;	 /**< CLOCK_MONOTONIC ms when control started */
+	uint64_t started_ms;     /**< CLOCK_MONOTONIC ms when control started */
 	uint32_t cmd_timeout_ms; /**< wait for a command reply; 0: IST_API_CMD_TIMEOUT_MS */
 };
 
@@ -53,6 +53,12 @@ struct ist_http;
  */
 struct ist_http *ist_http_start(const struct ist_http_ctx *ctx, const char *listen, char *err,
 				size_t errlen);
+
+/**
+ * Show @p kh's clusters from now on. Kafka health starts after the HTTP
+ * server so that a port conflict is reported before any thread starts.
+ */
+void ist_http_set_kafka(struct ist_http *h, struct ist_kafka_health *kh);
 
 /** The bound TCP port (useful after asking for port 0). */
 uint16_t ist_http_port(const struct ist_http *h);

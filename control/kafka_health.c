@@ -137,7 +137,6 @@ static void kh_refresh(struct kh_cluster *c, struct ist_kafka_cluster_state *st)
 			return;
 		}
 	}
-	kh_note(c, "");
 	rc = rd_kafka_metadata(c->rk, 1, NULL, &md, (int)c->kh->timeout_ms);
 	rd_kafka_poll(c->rk, 0); /* serve error_cb */
 	if (rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -154,6 +153,9 @@ static void kh_refresh(struct kh_cluster *c, struct ist_kafka_cluster_state *st)
 			snprintf(st->error, sizeof(st->error), "%s", rd_kafka_err2str(rc));
 		return;
 	}
+	/* librdkafka reports a repeated connect error once and then only
+	 * counts it, so the note is kept across failures, cleared on success. */
+	kh_note(c, "");
 	st->reachable = true;
 	st->brokers = (uint32_t)md->broker_cnt;
 	st->topics = (uint32_t)md->topic_cnt;

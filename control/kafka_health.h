@@ -34,13 +34,13 @@
 struct ist_kafka_cluster_state {
 	char name[IST_CFG_NAME_LEN];
 	char bootstrap[IST_CFG_STR_LEN];
-	bool checked;		   /**< at least one refresh finished */
-	bool reachable;		   /**< the last refresh got metadata */
-	uint32_t brokers;	   /**< from the last refresh, 0 when it failed */
-	uint32_t topics;	   /**< idem, internal topics included */
+	bool checked;               /**< at least one refresh finished */
+	bool reachable;             /**< the last refresh got metadata */
+	uint32_t brokers;           /**< from the last refresh, 0 when it failed */
+	uint32_t topics;            /**< idem, internal topics included */
 	char error[IST_KH_ERR_LEN]; /**< last refresh's error, "" when it succeeded */
-	uint64_t last_ok_ms;	   /**< CLOCK_MONOTONIC ms of the last success, 0: never */
-	uint64_t last_check_ms;	   /**< CLOCK_MONOTONIC ms of the last refresh */
+	uint64_t last_ok_ms;        /**< CLOCK_MONOTONIC ms of the last success, 0: never */
+	uint64_t last_check_ms;     /**< CLOCK_MONOTONIC ms of the last refresh */
 };
 
 struct ist_kafka_health;

@@ -17,13 +17,14 @@
 
 #include "loop.h"
 
-#define LOOP_MAX_FD	  65536
-#define LOOP_BATCH	  64
+#define LOOP_MAX_FD       65536
+#define LOOP_BATCH        64
 #define LOOP_INITIAL_SIZE 64
 
 struct loop_file {
 	int mask;
-	ist_loop_file_fn *fn;
+	ist_loop_file_fn *rfn; /* for IST_LOOP_READABLE */
+	ist_loop_file_fn *wfn; /* for IST_LOOP_WRITABLE */
 	void *arg;
 };
 
@@ -40,7 +41,7 @@ struct ist_loop {
 	int epfd;
 	bool stop;
 	struct loop_file *files; /* indexed by fd */
-	int n_files;		 /* entries allocated in files[] */
+	int n_files;             /* entries allocated in files[] */
 	struct loop_timer *timers;
 	int64_t next_timer_id;
 	uint64_t now_ms;
@@ -160,7 +161,10 @@ int ist_loop_file_add(struct ist_loop *lp, int fd, int mask, ist_loop_file_fn *f
 	if (epoll_ctl(lp->epfd, op, fd, &ee) < 0)
 		return -errno;
 	f->mask |= mask;
-	f->fn = fn;
+	if (mask & IST_LOOP_READABLE)
+		f->rfn = fn;
+	if (mask & IST_LOOP_WRITABLE)
+		f->wfn = fn;
 	f->arg = arg;
 	return 0;
 }
@@ -177,9 +181,12 @@ void ist_loop_file_del(struct ist_loop *lp, int fd, int mask)
 	ee.events = loop_epoll_events(f->mask);
 	ee.data.fd = fd;
 	/* Errors are ignored: the fd may already be closed, which removed it. */
+	if (!(f->mask & IST_LOOP_READABLE))
+		f->rfn = NULL;
+	if (!(f->mask & IST_LOOP_WRITABLE))
+		f->wfn = NULL;
 	if (f->mask == 0) {
 		epoll_ctl(lp->epfd, EPOLL_CTL_DEL, fd, &ee);
-		f->fn = NULL;
 		f->arg = NULL;
 	} else {
 		epoll_ctl(lp->epfd, EPOLL_CTL_MOD, fd, &ee);
@@ -340,9 +347,21 @@ int ist_loop_run_once(struct ist_loop *lp, int max_wait_ms)
 			continue;
 		f = &lp->files[fd];
 		fired &= f->mask;
-		if (fired == 0 || f->fn == NULL)
+		if (fired == 0)
 			continue;
-		f->fn(lp, fd, f->arg, fired);
+		if ((fired & IST_LOOP_READABLE) && f->rfn != NULL) {
+			ist_loop_file_fn *rfn = f->rfn;
+			bool both = f->wfn == rfn && (fired & IST_LOOP_WRITABLE);
+
+			/* One call is enough when both events share a callback. */
+			rfn(lp, fd, f->arg, both ? fired : IST_LOOP_READABLE);
+			if (both)
+				fired &= ~IST_LOOP_WRITABLE;
+		}
+		/* The read callback may have deleted the fd or grown the table. */
+		f = &lp->files[fd];
+		if ((fired & IST_LOOP_WRITABLE) && (f->mask & IST_LOOP_WRITABLE) && f->wfn != NULL)
+			f->wfn(lp, fd, f->arg, IST_LOOP_WRITABLE);
 		handled++;
 	}
 	handled += loop_timers_run(lp);

@@ -51,7 +51,9 @@ void ist_loop_destroy(struct ist_loop *lp);
 
 /**
  * Watch @p fd for @p mask (IST_LOOP_READABLE and/or IST_LOOP_WRITABLE), adding
- * to what is already watched. One callback per fd: the last one given wins.
+ * to what is already watched. As in ae.c, an fd has one callback per event
+ * (set for the events in @p mask) and one @p arg (the last one given); a
+ * callback registered for both is called once with both bits.
  * @return 0, -EINVAL (bad fd or mask), -ENOMEM, or -errno from epoll_ctl().
  */
 int ist_loop_file_add(struct ist_loop *lp, int fd, int mask, ist_loop_file_fn *fn, void *arg);

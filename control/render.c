@@ -60,25 +60,24 @@ static json_t *render_lcore(const struct ist_ipc_lcore_status *lc, double busy_p
 	return json_pack("{s:I, s:I, s:b, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
 			 (json_int_t)lc->lcore_id, "cpu", (json_int_t)lc->cpu, "paused",
 			 lc->paused != 0, "idle_sleep_us", (json_int_t)lc->idle_sleep_us, "loops",
-			 json_u64(lc->loops), "busy_loops", json_u64(lc->busy_loops),
-			 "idle_sleeps", json_u64(lc->idle_sleeps), "cmds_applied",
-			 json_u64(lc->cmds_applied), "busy_pct", json_pct(busy_pct), "roles",
-			 roles);
+			 json_u64(lc->loops), "busy_loops", json_u64(lc->busy_loops), "idle_sleeps",
+			 json_u64(lc->idle_sleeps), "cmds_applied", json_u64(lc->cmds_applied),
+			 "busy_pct", json_pct(busy_pct), "roles", roles);
 }
 
 static json_t *render_port(const struct ist_ipc_port_status *ps)
 {
-	json_t *counters = json_pack(
-		"{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "ipackets", json_u64(ps->ipackets),
-		"opackets", json_u64(ps->opackets), "ibytes", json_u64(ps->ibytes), "obytes",
-		json_u64(ps->obytes), "imissed", json_u64(ps->imissed), "ierrors",
-		json_u64(ps->ierrors), "oerrors", json_u64(ps->oerrors), "rx_nombuf",
-		json_u64(ps->rx_nombuf));
+	json_t *counters =
+		json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "ipackets",
+			  json_u64(ps->ipackets), "opackets", json_u64(ps->opackets), "ibytes",
+			  json_u64(ps->ibytes), "obytes", json_u64(ps->obytes), "imissed",
+			  json_u64(ps->imissed), "ierrors", json_u64(ps->ierrors), "oerrors",
+			  json_u64(ps->oerrors), "rx_nombuf", json_u64(ps->rx_nombuf));
 
 	return json_pack("{s:o, s:o, s:I, s:b, s:I, s:I, s:o}", "name", ist_render_str(ps->name),
-			 "driver", ist_render_str(ps->driver), "port_id", (json_int_t)ps->port_id, "link_up",
-			 ps->link_up != 0, "speed_mbps", (json_int_t)ps->link_speed_mbps, "mtu",
-			 (json_int_t)ps->mtu, "counters", counters);
+			 "driver", ist_render_str(ps->driver), "port_id", (json_int_t)ps->port_id,
+			 "link_up", ps->link_up != 0, "speed_mbps", (json_int_t)ps->link_speed_mbps,
+			 "mtu", (json_int_t)ps->mtu, "counters", counters);
 }
 
 static json_t *render_reasons(const uint64_t *counts)
@@ -96,7 +95,7 @@ static json_t *render_dataplane(const struct ist_ctl_view *v)
 	const struct ist_dp_client_state *dp = v->dp;
 	const struct ist_dp_status *ds = dp->status;
 	json_t *o, *lcores = json_array(), *ports = json_array();
-	char since[40];
+	char since[40], state[IST_DP_ERR_LEN + 80];
 	unsigned int i;
 
 	o = json_pack("{s:s, s:b, s:s, s:o}", "socket", v->dp_socket ? v->dp_socket : "",
@@ -105,6 +104,13 @@ static json_t *render_dataplane(const struct ist_ctl_view *v)
 		      json_u64(dp->since_wall_ms));
 	if (o == NULL)
 		return NULL;
+	/* The one-line summary an operator greps for. */
+	if (dp->connected)
+		snprintf(state, sizeof(state), "connected since %s", since);
+	else
+		snprintf(state, sizeof(state), "disconnected since %s (%s)", since,
+			 dp->last_error[0] ? dp->last_error : "not connected yet");
+	json_object_set_new(o, "state", ist_render_str(state));
 	json_object_set_new(o, "last_error",
 			    dp->connected || dp->last_error[0] == '\0'
 				    ? json_null()
@@ -138,8 +144,8 @@ static json_t *render_kafka(const struct ist_ctl_view *v)
 		const struct ist_kafka_cluster_state *k = &v->kafka[i];
 		json_t *age = k->last_ok_ms == 0 ? json_null()
 						 : json_u64(v->now_ms >= k->last_ok_ms
-									    ? v->now_ms - k->last_ok_ms
-									    : 0);
+								    ? v->now_ms - k->last_ok_ms
+								    : 0);
 
 		json_array_append_new(
 			a, json_pack("{s:s, s:s, s:b, s:b, s:I, s:I, s:o, s:o}", "name", k->name,
@@ -156,9 +162,10 @@ json_t *ist_render_status(const struct ist_ctl_view *v)
 {
 	json_t *doc;
 
-	doc = json_pack("{s:{s:s, s:s}, s:{s:s, s:I, s:o}}", "appliance", "id", v->appliance,
-			"region", v->region, "control", "version", v->version, "pid",
-			(json_int_t)v->control_pid, "uptime_ms", json_u64(v->control_uptime_ms));
+	doc = json_pack("{s:{s:o, s:o}, s:{s:s, s:I, s:o}}", "appliance", "id",
+			ist_render_str(v->appliance), "region", ist_render_str(v->region),
+			"control", "version", v->version, "pid", (json_int_t)v->control_pid,
+			"uptime_ms", json_u64(v->control_uptime_ms));
 	if (doc == NULL)
 		return NULL;
 	json_object_set_new(doc, "dataplane", render_dataplane(v));
@@ -317,7 +324,9 @@ static void prom_roles(FILE *f, const struct ist_ctl_view *v, const struct ist_d
 				prom_start(f, v, fams[fam].name);
 				prom_label(f, "lcore", id);
 				prom_label(f, "role", rs->name);
-				prom_u64(f, fam == 0 ? rs->polls : fam == 1 ? rs->work : rs->cycles);
+				prom_u64(f, fam == 0   ? rs->polls
+					    : fam == 1 ? rs->work
+						       : rs->cycles);
 			}
 		}
 	}
@@ -325,12 +334,16 @@ static void prom_roles(FILE *f, const struct ist_ctl_view *v, const struct ist_d
 
 static void prom_ports(FILE *f, const struct ist_ctl_view *v, const struct ist_dp_status *ds)
 {
-#define PORT_FIELD(fld, name, type, help) {offsetof(struct ist_ipc_port_status, fld), name, type, help}
+#define PORT_FIELD(fld, name, type, help)                                   \
+	{                                                                   \
+		offsetof(struct ist_ipc_port_status, fld), name, type, help \
+	}
 	static const struct {
 		size_t off;
 		const char *name, *type, *help;
 	} fams[] = {
-		PORT_FIELD(ipackets, "isthmus_port_rx_packets_total", "counter", "Packets received."),
+		PORT_FIELD(ipackets, "isthmus_port_rx_packets_total", "counter",
+			   "Packets received."),
 		PORT_FIELD(opackets, "isthmus_port_tx_packets_total", "counter", "Packets sent."),
 		PORT_FIELD(ibytes, "isthmus_port_rx_bytes_total", "counter", "Bytes received."),
 		PORT_FIELD(obytes, "isthmus_port_tx_bytes_total", "counter", "Bytes sent."),
@@ -377,8 +390,8 @@ static void prom_ports(FILE *f, const struct ist_ctl_view *v, const struct ist_d
 	}
 }
 
-static void prom_reasons(FILE *f, const struct ist_ctl_view *v, const char *name,
-			 const char *help, const uint64_t *counts)
+static void prom_reasons(FILE *f, const struct ist_ctl_view *v, const char *name, const char *help,
+			 const uint64_t *counts)
 {
 	unsigned int r;
 

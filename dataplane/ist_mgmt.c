@@ -195,9 +195,9 @@ static void handle_lcore_cmd(struct ist_mgmt *m, int fd, uint32_t seq,
 			    cmd->op);
 		return;
 	}
-	if (cmd->op == IST_LCORE_OP_SET_IDLE_SLEEP && cmd->arg > 100000) {
-		reply_error(fd, seq, -ERANGE, "idle sleep %" PRIu64 " us is out of range 0..100000",
-			    cmd->arg);
+	if (cmd->op == IST_LCORE_OP_SET_IDLE_SLEEP && cmd->arg > IST_IPC_IDLE_SLEEP_MAX_US) {
+		reply_error(fd, seq, -ERANGE, "idle sleep %" PRIu64 " us is out of range 0..%u",
+			    cmd->arg, IST_IPC_IDLE_SLEEP_MAX_US);
 		return;
 	}
 	for (unsigned int i = 0; i < m->n_lcores; i++) {

@@ -111,10 +111,12 @@ static int eal_args(char **argv, char *store, size_t store_len)
 
 	ARG(PROG);
 	ARG("--file-prefix=%s", cfg.eal.file_prefix);
-	if (cfg.eal.in_memory)
-		ARG("--in-memory");
+	/* --no-huge implies --legacy-mem, which the EAL refuses beside --in-memory;
+	 * without hugepage files only the shared config is left to drop. */
 	if (cfg.eal.no_huge)
 		ARG("--no-huge");
+	if (cfg.eal.in_memory)
+		ARG(cfg.eal.no_huge ? "--no-shconf" : "--in-memory");
 	if (cfg.eal.memory_mb)
 		ARG("-m%u", cfg.eal.memory_mb);
 	ARG("--log-level=%s", cfg.eal.log_level);

@@ -44,9 +44,11 @@ int ist_port_setup(const struct ist_cfg_port *p, struct rte_mempool *pool, uint1
 	ist_port_dev_name(p->device, name, sizeof(name));
 	rc = rte_eth_dev_get_port_by_name(name, &pid);
 	if (rc != 0) {
-		snprintf(err, errlen, "port %s: device '%s' was not probed by DPDK; check "
-				      "port %s.device (PCI address bound to vfio-pci, or a vdev "
-				      "string such as net_memif0,role=server)", p->name, name, p->name);
+		snprintf(err, errlen,
+			 "port %s: device '%s' was not probed by DPDK; check "
+			 "port %s.device (PCI address bound to vfio-pci, or a vdev "
+			 "string such as net_memif0,role=server)",
+			 p->name, name, p->name);
 		return -ENODEV;
 	}
 	rc = rte_eth_dev_info_get(pid, &info);
@@ -56,8 +58,9 @@ int ist_port_setup(const struct ist_cfg_port *p, struct rte_mempool *pool, uint1
 		return rc;
 	}
 	if (p->rx_queues > info.max_rx_queues || p->tx_queues > info.max_tx_queues) {
-		snprintf(err, errlen, "port %s (%s): %u rx / %u tx queues asked, the device has at "
-				      "most %u / %u; lower port %s.rx_queues / tx_queues",
+		snprintf(err, errlen,
+			 "port %s (%s): %u rx / %u tx queues asked, the device has at "
+			 "most %u / %u; lower port %s.rx_queues / tx_queues",
 			 p->name, info.driver_name, p->rx_queues, p->tx_queues, info.max_rx_queues,
 			 info.max_tx_queues, p->name);
 		return -EINVAL;
@@ -70,9 +73,11 @@ int ist_port_setup(const struct ist_cfg_port *p, struct rte_mempool *pool, uint1
 	}
 	rc = rte_eth_dev_set_mtu(pid, p->mtu);
 	if (rc != 0 && rc != -ENOTSUP) {
-		snprintf(err, errlen, "port %s (%s): MTU %u refused (%s); set port %s.mtu within "
-				      "%u..%u", p->name, info.driver_name, p->mtu, strerror(-rc),
-			 p->name, info.min_mtu, info.max_mtu);
+		snprintf(err, errlen,
+			 "port %s (%s): MTU %u refused (%s); set port %s.mtu within "
+			 "%u..%u",
+			 p->name, info.driver_name, p->mtu, strerror(-rc), p->name, info.min_mtu,
+			 info.max_mtu);
 		return rc;
 	}
 	sock = rte_eth_dev_socket_id(pid);
@@ -81,23 +86,28 @@ int ist_port_setup(const struct ist_cfg_port *p, struct rte_mempool *pool, uint1
 	for (uint16_t q = 0; q < p->rx_queues; q++) {
 		rc = rte_eth_rx_queue_setup(pid, q, p->rx_desc, sock, NULL, pool);
 		if (rc != 0) {
-			snprintf(err, errlen, "port %s: rx queue %u setup failed (%s); check "
-					      "rx_desc and mempool.mbufs", p->name, q, strerror(-rc));
+			snprintf(err, errlen,
+				 "port %s: rx queue %u setup failed (%s); check "
+				 "rx_desc and mempool.mbufs",
+				 p->name, q, strerror(-rc));
 			return rc;
 		}
 	}
 	for (uint16_t q = 0; q < p->tx_queues; q++) {
 		rc = rte_eth_tx_queue_setup(pid, q, p->tx_desc, sock, NULL);
 		if (rc != 0) {
-			snprintf(err, errlen, "port %s: tx queue %u setup failed (%s); check tx_desc",
-				 p->name, q, strerror(-rc));
+			snprintf(err, errlen,
+				 "port %s: tx queue %u setup failed (%s); check tx_desc", p->name,
+				 q, strerror(-rc));
 			return rc;
 		}
 	}
 	rc = rte_eth_dev_start(pid);
 	if (rc != 0) {
-		snprintf(err, errlen, "port %s (%s): start failed (%s); check the device and "
-				      "its socket or interface", p->name, info.driver_name, strerror(-rc));
+		snprintf(err, errlen,
+			 "port %s (%s): start failed (%s); check the device and "
+			 "its socket or interface",
+			 p->name, info.driver_name, strerror(-rc));
 		return rc;
 	}
 	if (p->promiscuous)

@@ -24,17 +24,17 @@
 #include <stdint.h>
 #include <string.h>
 
-#define IST_IPC_MAGIC	    0x49535443u /* "ISTC" */
-#define IST_IPC_VERSION	    1
+#define IST_IPC_MAGIC       0x49535443u /* "ISTC" */
+#define IST_IPC_VERSION     1
 #define IST_IPC_MAX_PAYLOAD (64u * 1024u)
 
 enum ist_ipc_type {
-	IST_IPC_HELLO = 1,	  /**< both ways: struct ist_ipc_hello */
-	IST_IPC_STATUS_REQ = 2,	  /**< control -> dp: empty */
-	IST_IPC_STATUS_RESP = 3,  /**< dp -> control: struct ist_ipc_status + arrays */
-	IST_IPC_LCORE_CMD = 4,	  /**< control -> dp: struct ist_ipc_lcore_cmd */
-	IST_IPC_CMD_RESP = 5,	  /**< dp -> control: struct ist_ipc_cmd_resp */
-	IST_IPC_ERROR = 6,	  /**< either way: struct ist_ipc_cmd_resp */
+	IST_IPC_HELLO = 1,       /**< both ways: struct ist_ipc_hello */
+	IST_IPC_STATUS_REQ = 2,  /**< control -> dp: empty */
+	IST_IPC_STATUS_RESP = 3, /**< dp -> control: struct ist_ipc_status + arrays */
+	IST_IPC_LCORE_CMD = 4,   /**< control -> dp: struct ist_ipc_lcore_cmd */
+	IST_IPC_CMD_RESP = 5,    /**< dp -> control: struct ist_ipc_cmd_resp */
+	IST_IPC_ERROR = 6,       /**< either way: struct ist_ipc_cmd_resp */
 	IST_IPC_TYPE_MAX,
 };
 
@@ -43,15 +43,15 @@ struct ist_ipc_hdr {
 	uint16_t version;
 	uint16_t type;
 	uint32_t length; /**< payload bytes after this header */
-	uint32_t seq;	 /**< echoed in the reply */
+	uint32_t seq;    /**< echoed in the reply */
 };
 _Static_assert(sizeof(struct ist_ipc_hdr) == 16, "IPC header is 16 bytes on the wire");
 
 #define IST_IPC_NAME_LEN 32
 
 struct ist_ipc_hello {
-	char who[IST_IPC_NAME_LEN];	    /**< "isthmus-control" / "isthmus-dataplane" */
-	char appliance[IST_IPC_NAME_LEN];  /**< appliance id */
+	char who[IST_IPC_NAME_LEN];       /**< "isthmus-control" / "isthmus-dataplane" */
+	char appliance[IST_IPC_NAME_LEN]; /**< appliance id */
 	char region[IST_IPC_NAME_LEN];
 	uint32_t pid;
 	uint32_t reserved;
@@ -95,14 +95,14 @@ struct ist_ipc_status {
 
 struct ist_ipc_role_status {
 	char name[IST_IPC_ROLE_LEN];
-	uint64_t polls;	  /**< poll() calls */
-	uint64_t work;	  /**< units of work poll() reported (packets, records) */
-	uint64_t cycles;  /**< TSC cycles spent inside poll() */
+	uint64_t polls;  /**< poll() calls */
+	uint64_t work;   /**< units of work poll() reported (packets, records) */
+	uint64_t cycles; /**< TSC cycles spent inside poll() */
 };
 
 struct ist_ipc_lcore_status {
 	uint32_t lcore_id;
-	uint32_t cpu;	    /**< first CPU the lcore thread is bound to */
+	uint32_t cpu; /**< first CPU the lcore thread is bound to */
 	uint8_t paused;
 	uint8_t n_roles;
 	uint16_t reserved;
@@ -127,10 +127,13 @@ struct ist_ipc_port_status {
 };
 
 enum ist_ipc_lcore_op {
-	IST_LCORE_OP_PAUSE = 1,	    /**< stop polling roles; the lcore sleeps */
+	IST_LCORE_OP_PAUSE = 1, /**< stop polling roles; the lcore sleeps */
 	IST_LCORE_OP_RESUME = 2,
 	IST_LCORE_OP_SET_IDLE_SLEEP = 3, /**< arg: idle_sleep_us bound */
 };
+
+/** Largest idle sleep bound IST_LCORE_OP_SET_IDLE_SLEEP accepts, in microseconds. */
+#define IST_IPC_IDLE_SLEEP_MAX_US 100000u
 
 /** lcore_id == IST_IPC_ALL_LCORES applies the op to every lcore. */
 #define IST_IPC_ALL_LCORES UINT32_MAX

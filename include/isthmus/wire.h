@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define IST_WIRE_MAGIC	 0x4953544du /* "ISTM" */
+#define IST_WIRE_MAGIC   0x4953544du /* "ISTM" */
 #define IST_WIRE_VERSION 1
 
 enum ist_wire_type {
@@ -28,9 +28,9 @@ struct ist_wire_hdr {
 	uint8_t version;
 	uint8_t type;
 	uint16_t flags;
-	uint32_t epoch;	   /**< sender's session epoch, new at every start */
+	uint32_t epoch; /**< sender's session epoch, new at every start */
 	uint32_t reserved;
-	uint64_t seq;	   /**< packet sequence number within the epoch */
+	uint64_t seq; /**< packet sequence number within the epoch */
 } __attribute__((packed));
 _Static_assert(sizeof(struct ist_wire_hdr) == 24, "wire header is 24 bytes");
 

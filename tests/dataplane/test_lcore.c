@@ -52,7 +52,9 @@ static uint32_t fake_drain(void *state, uint64_t now)
 }
 
 static const struct ist_role_ops fake_ops = {
-	.name = "fake", .poll = fake_poll, .drain = fake_drain,
+	.name = "fake",
+	.poll = fake_poll,
+	.drain = fake_drain,
 };
 
 static struct fake_role roles[3];
