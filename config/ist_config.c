@@ -214,7 +214,7 @@ static int scan_header(struct loader *ld, char *s, int line)
 	snprintf(sec->kind, sizeof(sec->kind), "%s", inner);
 	snprintf(sec->label, sizeof(sec->label), "%s", label ? label : "");
 	/* Messages and duplicate checks use one spelling; rte_cfgfile keeps raw_name. */
-	snprintf(sec->name, sizeof(sec->name), "%s%s%s", sec->kind, label ? " " : "",
+	snprintf(sec->name, sizeof(sec->name), "%s%s%s", inner, label ? " " : "",
 		 label ? label : "");
 	for (unsigned int i = 0; i < ld->n_sections; i++) {
 		if (strcmp(ld->sections[i].name, sec->name) == 0)

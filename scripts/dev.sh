@@ -49,14 +49,22 @@ setup_hugepages() {
 	mountpoint -q /dev/hugepages || mount -t hugetlbfs nodev /dev/hugepages
 }
 
-# build DIR [meson options...]
+# build DIR [meson options...]: quiet unless it fails.
 build() {
-	local dir=$1
+	local dir=$1 log
 	shift
-	if [ ! -f "$dir/build.ninja" ]; then
-		meson setup "$dir" "$@" >/dev/null
+	log=$(mktemp)
+	if [ ! -f "$dir/build.ninja" ] && ! meson setup "$dir" "$@" >"$log" 2>&1; then
+		tail -n 30 "$log" >&2
+		rm -f "$log"
+		die "meson setup $dir failed"
 	fi
-	ninja -C "$dir" >/dev/null
+	if ! ninja -C "$dir" >"$log" 2>&1; then
+		grep -E 'error|warning' "$log" | head -n 30 >&2 || tail -n 30 "$log" >&2
+		rm -f "$log"
+		die "build in $dir failed"
+	fi
+	rm -f "$log"
 }
 
 setup() {

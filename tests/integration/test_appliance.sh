@@ -36,7 +36,7 @@ not_ok() {
 check() { # check DESCRIPTION COMMAND...
 	local what=$1
 	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; fi
+	if "$@" >&2; then ok "$what"; else not_ok "$what"; fi
 }
 
 cleanup() {
