@@ -226,6 +226,14 @@ check "bad core map exits 2" test "$rc" = 2
 check "bad core map error is one line naming file:line and key" \
 	bash -c "test \$(wc -l <'$tmp/bad.log') = 1 && grep -q 'bad.conf:4: unknown key appliance.bogus' '$tmp/bad.log'"
 
+# A device the EAL cannot probe: exit 1, our line names the [port] section.
+sed 's#^device = net_memif0.*#device = net_bogus0,x=1#' "$A" >"$tmp/badport.conf"
+sed -i "s#$tmp/dp-a.sock#$tmp/dp-badport.sock#" "$tmp/badport.conf"
+rc=0
+"$DP" -c "$tmp/badport.conf" >"$tmp/badport.log" 2>&1 || rc=$?
+check "unprobeable port exits 1" test "$rc" = 1
+check "and names the [port] section to fix" grep -q "check the \[eal\] and \[port\] sections" "$tmp/badport.log"
+
 # Orderly shutdown of everything, exit 0, nothing left behind.
 for v in dp_a dp_b ctl_a ctl_b; do
 	stop_wait "${!v}" 15
@@ -238,6 +246,23 @@ check "no hugepage files left" \
 	bash -c "! ls /dev/hugepages 2>/dev/null | grep -q 'isthmus-$tag'"
 check "no process of this test left" \
 	bash -c "for p in $dp_a $dp_b $ctl_a $ctl_b; do kill -0 \$p 2>/dev/null && exit 1; done; exit 0"
+
+# Without free hugepages the data plane says how to reserve them (exit 1).
+# Only pages nobody uses are released, and the old count is put back.
+nr=$(cat /proc/sys/vm/nr_hugepages)
+restore_huge() { echo "$nr" >/proc/sys/vm/nr_hugepages; }
+trap 'restore_huge; cleanup' EXIT
+echo 0 >/proc/sys/vm/nr_hugepages
+if [ "$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)" = 0 ]; then
+	rc=0
+	"$DP" -c "$A" >"$tmp/nohuge.log" 2>&1 || rc=$?
+	check "no free hugepages exits 1" test "$rc" = 1
+	check "and says how to reserve them" grep -q "no free hugepages; reserve some" "$tmp/nohuge.log"
+else
+	log "skip: other processes hold hugepages, cannot empty the pool"
+fi
+restore_huge
+check "hugepage reservation restored" test "$(cat /proc/sys/vm/nr_hugepages)" = "$nr"
 
 if [ $fails -ne 0 ]; then
 	log "$fails check(s) failed"
