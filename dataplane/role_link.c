@@ -134,7 +134,7 @@ static struct rte_mbuf *heartbeat_build(struct link_tx *tx)
 	wh->version = IST_WIRE_VERSION;
 	wh->type = IST_WIRE_HEARTBEAT;
 	wh->epoch = rte_cpu_to_be_32(tx->epoch);
-	wh->seq = rte_cpu_to_be_64(tx->seq);
+	wh->pn = rte_cpu_to_be_64(tx->seq + 1);
 	return m;
 }
 
