@@ -16,6 +16,7 @@ PACKAGES=(
 	libdpdk-dev dpdk librdkafka-dev libcmocka-dev
 	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
 	liblz4-dev libzstd-dev libhyperscan-dev
+	libssl-dev clang libclang-rt-14-dev iperf3
 	kcat clang-format iproute2 procps
 )
 
