@@ -100,19 +100,24 @@ static const struct ist_cfg_section_kind *kind_find(const char *kind)
 	return NULL;
 }
 
+/* Keep the candidate nearest to @p word; call for each candidate. */
+static void nearest_step(const char *word, const char *cand, const char **best, unsigned int *d)
+{
+	unsigned int dc = ist_config_edit_distance(word, cand);
+
+	if (*best == NULL || dc < *d) {
+		*best = cand;
+		*d = dc;
+	}
+}
+
 static const char *kind_nearest(const char *kind)
 {
 	const char *best = NULL;
-	unsigned int best_d = UINT32_MAX;
+	unsigned int d = 0;
 
-	for (unsigned int i = 0; i < ist_config_n_sections; i++) {
-		unsigned int d = ist_config_edit_distance(kind, ist_config_sections[i].kind);
-
-		if (d < best_d) {
-			best_d = d;
-			best = ist_config_sections[i].kind;
-		}
-	}
+	for (unsigned int i = 0; i < ist_config_n_sections; i++)
+		nearest_step(kind, ist_config_sections[i].kind, &best, &d);
 	return best;
 }
 
@@ -128,19 +133,11 @@ static const struct ist_cfg_setting *setting_find(const char *kind, const char *
 static const char *setting_nearest(const char *kind, const char *key)
 {
 	const char *best = NULL;
-	unsigned int best_d = UINT32_MAX;
+	unsigned int d = 0;
 
-	for (unsigned int i = 0; i < ist_config_n_settings; i++) {
-		unsigned int d;
-
-		if (strcmp(ist_config_settings[i].section, kind) != 0)
-			continue;
-		d = ist_config_edit_distance(key, ist_config_settings[i].name);
-		if (d < best_d) {
-			best_d = d;
-			best = ist_config_settings[i].name;
-		}
-	}
+	for (unsigned int i = 0; i < ist_config_n_settings; i++)
+		if (strcmp(ist_config_settings[i].section, kind) == 0)
+			nearest_step(key, ist_config_settings[i].name, &best, &d);
 	return best;
 }
 
@@ -766,12 +763,11 @@ static int check_lcore(struct loader *ld, const struct scan_section *sec)
 		for (unsigned int k = 0; k < ist_config_n_roles; k++)
 			known |= strcmp(lc->roles[r], ist_config_roles[k]) == 0;
 		if (!known) {
-			const char *best = ist_config_roles[0];
+			const char *best = NULL;
+			unsigned int d = 0;
 
-			for (unsigned int k = 1; k < ist_config_n_roles; k++)
-				if (ist_config_edit_distance(lc->roles[r], ist_config_roles[k]) <
-				    ist_config_edit_distance(lc->roles[r], best))
-					best = ist_config_roles[k];
+			for (unsigned int k = 0; k < ist_config_n_roles; k++)
+				nearest_step(lc->roles[r], ist_config_roles[k], &best, &d);
 			return fail(ld, key_line(ld, sec->name, "roles"),
 				    "%s.roles: unknown role '%s'; did you mean '%s'?", sec->name,
 				    lc->roles[r], best);

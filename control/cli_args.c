@@ -12,6 +12,7 @@
 #include <isthmus/ipc.h>
 
 #include "api.h"
+#include "ist_config.h"
 #include "cli_args.h"
 
 static const char usage_main[] =
@@ -121,33 +122,6 @@ static enum ist_cli_verb cli_verb_lookup(const char *s)
 }
 
 /* Levenshtein distance of two short words, for "did you mean". */
-static unsigned int cli_distance(const char *a, const char *b)
-{
-	unsigned int row[33], i, j, la = (unsigned int)strlen(a), lb = (unsigned int)strlen(b);
-
-	if (la > 32 || lb > 32)
-		return 99;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		unsigned int diag = row[0];
-
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			unsigned int up = row[j];
-			unsigned int best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
 static const char *cli_suggest(const char *word)
 {
 	const char *best = NULL;
@@ -156,7 +130,7 @@ static const char *cli_suggest(const char *word)
 	for (v = IST_CLI_HELP; v < IST_CLI_VERB_MAX; v++) {
 		if (v == IST_CLI_VERSION)
 			continue;
-		d = cli_distance(word, cli_verbs[v].name);
+		d = ist_config_edit_distance(word, cli_verbs[v].name);
 		if (d < best_d) {
 			best_d = d;
 			best = cli_verbs[v].name;
