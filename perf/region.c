@@ -165,8 +165,9 @@ static int control_stale_check(const char *path, char *err, size_t errlen)
 		return -rc;
 	}
 	if (unlink(path) < 0 && errno != ENOENT) {
-		snprintf(err, errlen, "cannot remove stale control socket %s: %s — remove it by hand",
-			 path, strerror(errno));
+		snprintf(err, errlen,
+			 "cannot remove stale control socket %s: %s — remove it by hand", path,
+			 strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -179,7 +180,8 @@ static int control_listen(struct ist_region *rg, char *err, size_t errlen)
 	int fd, rc, attempt;
 
 	if (unix_addr(&sa, path) < 0) {
-		snprintf(err, errlen, "control socket path %s is too long — use a shorter path", path);
+		snprintf(err, errlen, "control socket path %s is too long — use a shorter path",
+			 path);
 		return -ENAMETOOLONG;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -242,8 +244,9 @@ static int bootstrap_file_write(struct ist_region *rg, char *err, size_t errlen)
 	if (rc == 0 && rename(tmp, path) < 0)
 		rc = -errno;
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot write bootstrap file %s: %s — check the disk and path",
-			 path, strerror(-rc));
+		snprintf(err, errlen,
+			 "cannot write bootstrap file %s: %s — check the disk and path", path,
+			 strerror(-rc));
 		unlink(tmp);
 		return rc;
 	}
@@ -262,8 +265,7 @@ static void rk_log(const rd_kafka_t *rk, int level, const char *fac, const char 
 
 	if (strcmp(fac, "CONFWARN") == 0 && strstr(buf, "bootstrap.servers") != NULL)
 		return;
-	fprintf(stderr, "isthmus-region[%s]: librdkafka %d %s: %s\n", rg->st.name, level, fac,
-		buf);
+	fprintf(stderr, "isthmus-region[%s]: librdkafka %d %s: %s\n", rg->st.name, level, fac, buf);
 }
 
 static int cluster_start(struct ist_region *rg, char *err, size_t errlen)
@@ -291,10 +293,11 @@ static int cluster_start(struct ist_region *rg, char *err, size_t errlen)
 	}
 	rg->mc = rd_kafka_mock_cluster_new(rg->rk, rg->opts.brokers);
 	if (rg->mc == NULL) {
-		snprintf(err, errlen,
-			 "cannot start a mock cluster of %d brokers — check free loopback ports and "
-			 "the file descriptor limit",
-			 rg->opts.brokers);
+		snprintf(
+			err, errlen,
+			"cannot start a mock cluster of %d brokers — check free loopback ports and "
+			"the file descriptor limit",
+			rg->opts.brokers);
 		return -ENOMEM;
 	}
 	rg->st.bootstrap = rd_kafka_mock_cluster_bootstraps(rg->mc);
@@ -314,8 +317,9 @@ static int cluster_start(struct ist_region *rg, char *err, size_t errlen)
 		for (i = 1; i <= rg->opts.brokers; i++) {
 			kerr = rd_kafka_mock_broker_set_rtt(rg->mc, i, rg->opts.rtt_ms);
 			if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {
-				snprintf(err, errlen, "cannot set rtt on broker %d: %s — check --rtt-ms",
-					 i, rd_kafka_err2str(kerr));
+				snprintf(err, errlen,
+					 "cannot set rtt on broker %d: %s — check --rtt-ms", i,
+					 rd_kafka_err2str(kerr));
 				return -EINVAL;
 			}
 		}
@@ -414,8 +418,8 @@ static void client_reply(struct ist_region_client *cl, const char *fmt, ...)
 	cl->out_off = 0;
 }
 
-static void mock_reply(struct ist_region *rg, struct ist_region_client *cl, rd_kafka_resp_err_t kerr,
-		       const char *what)
+static void mock_reply(struct ist_region *rg, struct ist_region_client *cl,
+		       rd_kafka_resp_err_t kerr, const char *what)
 {
 	if (kerr == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		region_log(rg, "%s", what);
@@ -438,10 +442,11 @@ static void cmd_topic_create(struct ist_region *rg, struct ist_region_client *cl
 	}
 	kerr = rd_kafka_mock_topic_create(rg->mc, t->name, t->partitions, t->rf);
 	if (kerr == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-		client_reply(cl,
-			     "error: topic '%s' already exists in the mock cluster, auto-created by "
-			     "a client — pick another name, or create topics before clients use them",
-			     t->name);
+		client_reply(
+			cl,
+			"error: topic '%s' already exists in the mock cluster, auto-created by "
+			"a client — pick another name, or create topics before clients use them",
+			t->name);
 		return;
 	}
 	if (kerr != RD_KAFKA_RESP_ERR_NO_ERROR) {

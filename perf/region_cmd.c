@@ -34,11 +34,12 @@ const char ist_region_usage[] =
 	"\n"
 	"ctl exits 0 on an 'ok' reply, 1 on 'error:', 2 on bad usage or no server.\n";
 
-const char ist_region_cmd_help[] = "commands: broker <id> down, broker <id> up, broker <id> rtt <ms>, "
-				   "topic create <name> <partitions> [<rf>], status, help, quit";
+const char ist_region_cmd_help[] =
+	"commands: broker <id> down, broker <id> up, broker <id> rtt <ms>, "
+	"topic create <name> <partitions> [<rf>], status, help, quit";
 
-#define IST_REGION_FIX_CMDS                                                                        \
-	"commands are: broker <id> down|up|rtt <ms>, topic create <name> <partitions> [<rf>], "    \
+#define IST_REGION_FIX_CMDS                                                                     \
+	"commands are: broker <id> down|up|rtt <ms>, topic create <name> <partitions> [<rf>], " \
 	"status, help, quit"
 
 static void err_set(char *err, size_t errlen, const char *fmt, ...)
@@ -135,8 +136,8 @@ static int topic_counts_parse(struct ist_region_topic *t, const char *what, cons
 	if (rf != NULL && parse_uint(rf, 1, IST_REGION_BROKERS_MAX, &t->rf) < 0) {
 		err_set(err, errlen,
 			"%s: replication factor '%s' is not a number from 1 to %d — %s",
-			quote(q2, sizeof(q2), what), quote(q, sizeof(q), rf), IST_REGION_BROKERS_MAX,
-			fix);
+			quote(q2, sizeof(q2), what), quote(q, sizeof(q), rf),
+			IST_REGION_BROKERS_MAX, fix);
 		return -EINVAL;
 	}
 	return 0;
@@ -330,7 +331,8 @@ int ist_region_opts_parse(int argc, char **argv, struct ist_region_opts *o, char
 			o->help = true;
 			return 0;
 		case ':':
-			err_set(err, errlen, "option '%s' needs a value — see isthmus-region --help",
+			err_set(err, errlen,
+				"option '%s' needs a value — see isthmus-region --help",
 				quote(q, sizeof(q), argv[optind - 1]));
 			return -EINVAL;
 		default:
@@ -383,29 +385,34 @@ static int cmd_broker_parse(char **tok, int n, int broker_cnt, struct ist_region
 		return -EINVAL;
 	}
 	if (parse_uint(tok[1], 1, broker_cnt, &cmd->broker_id) < 0) {
-		err_set(err, errlen, "broker id '%s' is out of range — this region has brokers 1..%d",
+		err_set(err, errlen,
+			"broker id '%s' is out of range — this region has brokers 1..%d",
 			quote(q, sizeof(q), tok[1]), broker_cnt);
 		return -EINVAL;
 	}
 	if (strcmp(tok[2], "down") == 0 || strcmp(tok[2], "up") == 0) {
 		if (n != 3) {
-			err_set(err, errlen, "'broker <id> %s' takes no more arguments — send: "
-					     "broker %d %s",
+			err_set(err, errlen,
+				"'broker <id> %s' takes no more arguments — send: "
+				"broker %d %s",
 				tok[2], cmd->broker_id, tok[2]);
 			return -EINVAL;
 		}
-		cmd->type = tok[2][0] == 'd' ? IST_REGION_CMD_BROKER_DOWN : IST_REGION_CMD_BROKER_UP;
+		cmd->type =
+			tok[2][0] == 'd' ? IST_REGION_CMD_BROKER_DOWN : IST_REGION_CMD_BROKER_UP;
 		return 0;
 	}
 	if (strcmp(tok[2], "rtt") == 0) {
 		if (n != 4) {
-			err_set(err, errlen, "'broker <id> rtt' needs one value — send: broker %d rtt "
-					     "<ms>, e.g. broker %d rtt 40",
+			err_set(err, errlen,
+				"'broker <id> rtt' needs one value — send: broker %d rtt "
+				"<ms>, e.g. broker %d rtt 40",
 				cmd->broker_id, cmd->broker_id);
 			return -EINVAL;
 		}
 		if (parse_uint(tok[3], 0, IST_REGION_RTT_MAX_MS, &cmd->rtt_ms) < 0) {
-			err_set(err, errlen, "rtt '%s' is not a number from 0 to %d — give milliseconds",
+			err_set(err, errlen,
+				"rtt '%s' is not a number from 0 to %d — give milliseconds",
 				quote(q, sizeof(q), tok[3]), IST_REGION_RTT_MAX_MS);
 			return -EINVAL;
 		}
@@ -440,8 +447,8 @@ static int cmd_topic_parse(char **tok, int n, int broker_cnt, struct ist_region_
 			       errlen) < 0)
 		return -EINVAL;
 	strcpy(cmd->topic.name, tok[2]);
-	if (topic_rf_resolve(&cmd->topic, broker_cnt, "use a replication factor up to the broker count",
-			     err, errlen) < 0)
+	if (topic_rf_resolve(&cmd->topic, broker_cnt,
+			     "use a replication factor up to the broker count", err, errlen) < 0)
 		return -EINVAL;
 	cmd->type = IST_REGION_CMD_TOPIC_CREATE;
 	return 0;
@@ -467,8 +474,9 @@ int ist_region_cmd_parse(const char *line, int broker_cnt, struct ist_region_cmd
 	memset(cmd, 0, sizeof(*cmd));
 	len = strlen(line);
 	if (len >= sizeof(buf)) {
-		err_set(err, errlen, "command line is longer than %d bytes — send one short command "
-				     "per line",
+		err_set(err, errlen,
+			"command line is longer than %d bytes — send one short command "
+			"per line",
 			IST_REGION_LINE_MAX - 1);
 		return -EINVAL;
 	}
@@ -491,8 +499,8 @@ int ist_region_cmd_parse(const char *line, int broker_cnt, struct ist_region_cmd
 		if (strcmp(tok[0], bare[i].word) != 0)
 			continue;
 		if (n != 1) {
-			err_set(err, errlen, "'%s' takes no arguments — send just: %s", bare[i].word,
-				bare[i].word);
+			err_set(err, errlen, "'%s' takes no arguments — send just: %s",
+				bare[i].word, bare[i].word);
 			return -EINVAL;
 		}
 		cmd->type = bare[i].type;

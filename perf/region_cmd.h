@@ -25,20 +25,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define IST_REGION_BROKERS_MAX	  32
-#define IST_REGION_TOPICS_MAX	  64
+#define IST_REGION_BROKERS_MAX    32
+#define IST_REGION_TOPICS_MAX     64
 #define IST_REGION_PARTITIONS_MAX 1024
-#define IST_REGION_RTT_MAX_MS	  60000
-/** Kafka's own limit on topic names. */
-#define IST_REGION_TOPIC_NAME_MAX 249
-#define IST_REGION_NAME_MAX	  64
-/** Longest control line, newline included. */
-#define IST_REGION_LINE_MAX	  512
-/** Longest reply line, newline included; bounded by the limits above. */
-#define IST_REGION_REPLY_MAX	  20480
-#define IST_REGION_ERR_MAX	  256
-/** Replication factor used when a topic spec leaves it out (as the mock does). */
-#define IST_REGION_DEFAULT_RF	  3
+#define IST_REGION_RTT_MAX_MS     60000
+#define IST_REGION_TOPIC_NAME_MAX 249 /**< Kafka's own limit on topic names */
+#define IST_REGION_NAME_MAX       64
+#define IST_REGION_LINE_MAX       512   /**< longest control line, newline included */
+#define IST_REGION_REPLY_MAX      20480 /**< longest reply, newline included; fits the limits above */
+#define IST_REGION_ERR_MAX        256
+#define IST_REGION_DEFAULT_RF     3 /**< replication factor when a spec leaves it out, as the mock */
 
 struct ist_region_topic {
 	char name[IST_REGION_TOPIC_NAME_MAX + 1];
@@ -50,7 +46,7 @@ struct ist_region_opts {
 	char name[IST_REGION_NAME_MAX + 1];
 	int brokers;
 	int rtt_ms;
-	const char *control;	    /**< NULL: no control socket */
+	const char *control;        /**< NULL: no control socket */
 	const char *bootstrap_file; /**< NULL: stdout only */
 	int topic_cnt;
 	struct ist_region_topic topics[IST_REGION_TOPICS_MAX];

@@ -46,11 +46,20 @@ static void test_topic_spec_bad(void **state)
 		const char *spec;
 		const char *names;
 	} bad[] = {
-		{"orders:0", "'0'"},	  {"orders:x", "'x'"},	   {"orders", "no partition count"},
-		{"orders:", "''"},	  {":4", "topic name"},	   {"orders:4:0", "replication"},
-		{"orders:4:x", "'x'"},	  {"orders:4:3:1", "too many"}, {"or ders:4", "topic name"},
-		{"orders:-1", "'-1'"},	  {"orders:+4", "'+4'"},   {"orders:1025", "'1025'"},
-		{"orders:99999999999", "99999999999"}, {"..:1", "topic name"},
+		{"orders:0", "'0'"},
+		{"orders:x", "'x'"},
+		{"orders", "no partition count"},
+		{"orders:", "''"},
+		{":4", "topic name"},
+		{"orders:4:0", "replication"},
+		{"orders:4:x", "'x'"},
+		{"orders:4:3:1", "too many"},
+		{"or ders:4", "topic name"},
+		{"orders:-1", "'-1'"},
+		{"orders:+4", "'+4'"},
+		{"orders:1025", "'1025'"},
+		{"orders:99999999999", "99999999999"},
+		{"..:1", "topic name"},
 	};
 	struct ist_region_topic t;
 	size_t i;
@@ -58,7 +67,8 @@ static void test_topic_spec_bad(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		assert_int_equal(ist_region_topic_parse(bad[i].spec, &t, err, sizeof(err)), -EINVAL);
+		assert_int_equal(ist_region_topic_parse(bad[i].spec, &t, err, sizeof(err)),
+				 -EINVAL);
 		assert_err_form(bad[i].names);
 	}
 }
@@ -80,10 +90,9 @@ static void test_topic_name_too_long(void **state)
 
 static void test_opts_full(void **state)
 {
-	char *argv[] = {"isthmus-region", "--name",	   "eu-west",	  "--brokers",
-			"5",		  "--topic",	   "orders:4",	  "--topic=audit:2:5",
-			"--rtt-ms",	  "40",		   "--control",	  "/tmp/eu.sock",
-			"--bootstrap-file", "/tmp/eu.boot"};
+	char *argv[] = {"isthmus-region", "--name",       "eu-west",           "--brokers",   "5",
+			"--topic",        "orders:4",     "--topic=audit:2:5", "--rtt-ms",    "40",
+			"--control",      "/tmp/eu.sock", "--bootstrap-file",  "/tmp/eu.boot"};
 	struct ist_region_opts o;
 
 	(void)state;
@@ -233,7 +242,7 @@ static void test_cmd_errors(void **state)
 		{"status now", "no arguments"},
 		{"quit please", "no arguments"},
 		{"a b c d e f g h i j", "too many words"},
-		{"\x01\x02", "'?" "?'"},
+		{"\x01\x02", "'\?\?'"},
 	};
 	struct ist_region_cmd cmd;
 	size_t i;
@@ -302,7 +311,8 @@ static void test_status_worst_case(void **state)
 	int i;
 
 	(void)state;
-	ist_region_state_init(&s, "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn",
+	ist_region_state_init(&s,
+			      "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn",
 			      IST_REGION_BROKERS_MAX, IST_REGION_RTT_MAX_MS);
 	for (i = 0; i < IST_REGION_BROKERS_MAX; i++)
 		strcat(boot, i ? ",127.0.0.1:65535" : "127.0.0.1:65535");
@@ -321,12 +331,18 @@ static void test_status_worst_case(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_topic_spec_ok),	  cmocka_unit_test(test_topic_spec_bad),
-		cmocka_unit_test(test_topic_name_too_long), cmocka_unit_test(test_opts_full),
-		cmocka_unit_test(test_opts_defaults),	  cmocka_unit_test(test_opts_help),
-		cmocka_unit_test(test_opts_errors),	  cmocka_unit_test(test_cmd_ok),
-		cmocka_unit_test(test_cmd_errors),	  cmocka_unit_test(test_cmd_long_line),
-		cmocka_unit_test(test_state_and_status),  cmocka_unit_test(test_status_worst_case),
+		cmocka_unit_test(test_topic_spec_ok),
+		cmocka_unit_test(test_topic_spec_bad),
+		cmocka_unit_test(test_topic_name_too_long),
+		cmocka_unit_test(test_opts_full),
+		cmocka_unit_test(test_opts_defaults),
+		cmocka_unit_test(test_opts_help),
+		cmocka_unit_test(test_opts_errors),
+		cmocka_unit_test(test_cmd_ok),
+		cmocka_unit_test(test_cmd_errors),
+		cmocka_unit_test(test_cmd_long_line),
+		cmocka_unit_test(test_state_and_status),
+		cmocka_unit_test(test_status_worst_case),
 	};
 
 	return cmocka_run_group_tests_name("region_cmd", tests, NULL, NULL);

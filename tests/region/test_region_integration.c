@@ -36,15 +36,15 @@
 #include <librdkafka/rdkafka.h>
 
 #define START_TIMEOUT_MS 20000
-#define EXIT_TIMEOUT_MS	 15000
-#define CTL_TIMEOUT_MS	 15000
+#define EXIT_TIMEOUT_MS  15000
+#define CTL_TIMEOUT_MS   15000
 #define KAFKA_TIMEOUT_MS 30000
-#define RECORDS		 100
-#define CHILDREN_MAX	 16
+#define RECORDS          100
+#define CHILDREN_MAX     16
 
 /* Files the tests may leave in the temp dir; cleanup removes exactly these. */
-static const char *const tmp_files[] = {"ctl.sock", "bootstrap", "second.sock", "stale.sock",
-					"stale.boot", "quit.sock", "quit.boot",	 "blocker"};
+static const char *const tmp_files[] = {"ctl.sock",   "bootstrap", "second.sock", "stale.sock",
+					"stale.boot", "quit.sock", "quit.boot",   "blocker"};
 
 static const char *region_bin;
 static char tmpdir[128];
@@ -373,18 +373,9 @@ static bool file_exists(const char *path)
 
 static int group_setup(void **state)
 {
-	char *argv[] = {"isthmus-region",
-			"--name",
-			"itest",
-			"--brokers",
-			"3",
-			"--topic",
-			"orders:4",
-			"--control",
-			ctl_path,
-			"--bootstrap-file",
-			boot_path,
-			NULL};
+	char *argv[] = {"isthmus-region", "--name",   "itest",     "--brokers", "3",
+			"--topic",        "orders:4", "--control", ctl_path,    "--bootstrap-file",
+			boot_path,        NULL};
 	char file[1100];
 	FILE *f;
 
@@ -470,9 +461,9 @@ static rd_kafka_t *client_new(rd_kafka_type_t type, void *opaque)
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	rd_kafka_t *rk;
 
-	assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr,
-					   sizeof(errstr)),
-			 RD_KAFKA_CONF_OK);
+	assert_int_equal(
+		rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, sizeof(errstr)),
+		RD_KAFKA_CONF_OK);
 	if (type == RD_KAFKA_PRODUCER) {
 		rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
 		rd_kafka_conf_set_opaque(conf, opaque);
@@ -542,7 +533,8 @@ static void test_produce_consume(void **state)
 			int idx = -1;
 
 			assert_non_null(msg->key);
-			snprintf(key, sizeof(key), "%.*s", (int)msg->key_len, (const char *)msg->key);
+			snprintf(key, sizeof(key), "%.*s", (int)msg->key_len,
+				 (const char *)msg->key);
 			assert_int_equal(sscanf(key, "key-%d", &idx), 1);
 			assert_in_range(idx, 0, RECORDS - 1);
 			assert_false(seen[idx]);
@@ -618,6 +610,28 @@ static void test_topic_create(void **state)
 	rd_kafka_destroy(rk);
 }
 
+/* A topic a client auto-created is in the mock but not in the region's table. */
+static void test_topic_create_after_auto_create(void **state)
+{
+	struct dr_count dc = {0, 0};
+	char reply[4096];
+	rd_kafka_t *rk;
+
+	(void)state;
+	rk = client_new(RD_KAFKA_PRODUCER, &dc);
+	assert_int_equal(rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("auto1"), RD_KAFKA_V_VALUE("x", 1),
+					   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+					   RD_KAFKA_V_END),
+			 RD_KAFKA_RESP_ERR_NO_ERROR);
+	rd_kafka_flush(rk, KAFKA_TIMEOUT_MS);
+	rd_kafka_destroy(rk);
+	assert_int_equal(dc.ok, 1);
+	assert_int_equal(ctl(ctl_path, "topic create auto1 2", reply, sizeof(reply)), 1);
+	assert_non_null(strstr(reply, "auto-created"));
+	assert_int_equal(ctl(ctl_path, "status", reply, sizeof(reply)), 0);
+	assert_null(strstr(reply, "auto1"));
+}
+
 static void test_bad_commands(void **state)
 {
 	static char longline[4000];
@@ -677,8 +691,8 @@ static void test_many_clients(void **state)
 		sock_send(fds[i], i % 2 ? "status\n" : "help\n", i % 2 ? 7 : 5);
 	for (i = 0; i < 8; i++) {
 		assert_int_equal(read_line(fds[i], reply, sizeof(reply), CTL_TIMEOUT_MS), 0);
-		assert_int_equal(strncmp(reply, i % 2 ? "ok name=" : "ok commands:", i % 2 ? 8 : 12),
-				 0);
+		assert_int_equal(
+			strncmp(reply, i % 2 ? "ok name=" : "ok commands:", i % 2 ? 8 : 12), 0);
 		close(fds[i]);
 	}
 }
@@ -835,8 +849,8 @@ static void test_stale_socket_replaced(void **state)
 static void test_quit_command(void **state)
 {
 	char sock[300], boot[300], bs[1024], reply[4096];
-	char *argv[] = {"isthmus-region", "--name", "q", "--rtt-ms", "5", "--control", sock,
-			"--bootstrap-file", boot, NULL};
+	char *argv[] = {"isthmus-region",   "--name", "q", "--rtt-ms", "5", "--control", sock,
+			"--bootstrap-file", boot,     NULL};
 	int status;
 	pid_t pid;
 
@@ -880,6 +894,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_produce_consume),
 		cmocka_unit_test(test_broker_down_up),
 		cmocka_unit_test(test_topic_create),
+		cmocka_unit_test(test_topic_create_after_auto_create),
 		cmocka_unit_test(test_bad_commands),
 		cmocka_unit_test(test_many_clients),
 		cmocka_unit_test(test_idle_does_not_spin),
