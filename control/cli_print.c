@@ -135,7 +135,9 @@ static void print_ports(FILE *out, const json_t *ports)
 		for (k = 0; k < 3; k++)
 			if (parts[k] >= 0)
 				rxerr = (rxerr < 0 ? 0 : rxerr) + parts[k];
-		if (!json_is_true(json_object_get(p, "link_up")))
+		if (!json_is_true(json_object_get(p, "started")))
+			snprintf(link, sizeof(link), "waiting");
+		else if (!json_is_true(json_object_get(p, "link_up")))
 			snprintf(link, sizeof(link), "down");
 		else if (speed >= 1000 && speed % 1000 == 0)
 			snprintf(link, sizeof(link), "up %lldG", speed / 1000);

@@ -74,10 +74,12 @@ static json_t *render_port(const struct ist_ipc_port_status *ps)
 			  json_u64(ps->imissed), "ierrors", json_u64(ps->ierrors), "oerrors",
 			  json_u64(ps->oerrors), "rx_nombuf", json_u64(ps->rx_nombuf));
 
-	return json_pack("{s:o, s:o, s:I, s:b, s:I, s:I, s:o}", "name", ist_render_str(ps->name),
-			 "driver", ist_render_str(ps->driver), "port_id", (json_int_t)ps->port_id,
-			 "link_up", ps->link_up != 0, "speed_mbps", (json_int_t)ps->link_speed_mbps,
-			 "mtu", (json_int_t)ps->mtu, "counters", counters);
+	return json_pack("{s:o, s:o, s:I, s:b, s:b, s:I, s:I, s:I, s:o}", "name",
+			 ist_render_str(ps->name), "driver", ist_render_str(ps->driver), "port_id",
+			 (json_int_t)ps->port_id, "started", ps->started != 0, "link_up",
+			 ps->link_up != 0, "restarts", (json_int_t)ps->restarts, "speed_mbps",
+			 (json_int_t)ps->link_speed_mbps, "mtu", (json_int_t)ps->mtu, "counters",
+			 counters);
 }
 
 static json_t *render_reasons(const uint64_t *counts)
@@ -364,6 +366,13 @@ static void prom_ports(FILE *f, const struct ist_ctl_view *v, const struct ist_d
 		prom_start(f, v, "isthmus_port_link_up");
 		prom_label(f, "port", ds->ports[i].name);
 		prom_u64(f, ds->ports[i].link_up != 0);
+	}
+	prom_family(f, "isthmus_port_restarts_total", "counter",
+		    "Times the data plane restarted the port to reconnect to its peer.");
+	for (i = 0; i < ds->st.n_ports; i++) {
+		prom_start(f, v, "isthmus_port_restarts_total");
+		prom_label(f, "port", ds->ports[i].name);
+		prom_u64(f, ds->ports[i].restarts);
 	}
 	prom_family(f, "isthmus_port_link_speed_mbps", "gauge", "Link speed in Mbit/s.");
 	for (i = 0; i < ds->st.n_ports; i++) {

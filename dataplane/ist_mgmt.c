@@ -17,6 +17,7 @@
 #include "ist_config.h"
 #include "ist_lcore.h"
 #include "ist_mgmt.h"
+#include "ist_port.h"
 
 RTE_LOG_REGISTER(ist_mgmt_logtype, isthmus.mgmt, INFO);
 #define MGMT_LOG(level, fmt, ...)                                                        \
@@ -142,6 +143,8 @@ size_t ist_mgmt_status_build(struct ist_mgmt *m, uint8_t *buf, size_t len)
 			ps->link_up = link.link_status;
 			ps->link_speed_mbps = link.link_speed;
 		}
+		ps->started = m->port_ready != NULL && m->port_ready[i];
+		ps->restarts = m->port_restarts[i];
 		if (rte_eth_dev_get_mtu(pid, &mtu) == 0)
 			ps->mtu = mtu;
 		if (rte_eth_stats_get(pid, &s) == 0) {
@@ -180,6 +183,68 @@ static int32_t lcore_cmd_one(struct ist_mgmt *m, struct ist_lcore *lc, uint32_t 
 		usleep(200);
 	}
 	return -ETIMEDOUT;
+}
+
+/* Pause every running lcore; @p paused records which this call paused. */
+static int lcores_pause(struct ist_mgmt *m, bool *paused)
+{
+	for (unsigned int i = 0; i < m->n_lcores; i++) {
+		paused[i] = false;
+		if (m->lcores[i]->paused)
+			continue; /* an operator paused it: leave it as it is */
+		if (lcore_cmd_one(m, m->lcores[i], IST_LCORE_OP_PAUSE, 0) != 0)
+			return -ETIMEDOUT;
+		paused[i] = true;
+	}
+	return 0;
+}
+
+static void lcores_resume(struct ist_mgmt *m, const bool *paused)
+{
+	for (unsigned int i = 0; i < m->n_lcores; i++)
+		if (paused[i] && lcore_cmd_one(m, m->lcores[i], IST_LCORE_OP_RESUME, 0) != 0)
+			MGMT_LOG(ERR,
+				 "lcore %u did not resume after a port restart; resume it with "
+				 "isthmus resume --lcore %u",
+				 m->lcores[i]->lcore_id, m->lcores[i]->lcore_id);
+}
+
+void ist_mgmt_ports_watch(struct ist_mgmt *m)
+{
+	const struct ist_config *cfg = m->cfg;
+	char err[256];
+
+	for (unsigned int i = 0; i < cfg->n_ports && m->port_ready != NULL; i++) {
+		const struct ist_cfg_port *p = &cfg->ports[i];
+		struct rte_eth_link link;
+		bool paused[IST_CFG_MAX_LCORES];
+
+		if (!m->port_ready[i]) {
+			if (ist_port_start(p, m->port_ids[i], err, sizeof(err)) == 0) {
+				m->port_ready[i] = 1;
+				MGMT_LOG(NOTICE, "port %s started: its peer is there now", p->name);
+			}
+			continue;
+		}
+		if (!ist_port_needs_restart_to_reconnect(p) ||
+		    rte_eth_link_get_nowait(m->port_ids[i], &link) != 0 || link.link_status) {
+			m->port_down_ticks[i] = 0;
+			continue;
+		}
+		if (++m->port_down_ticks[i] < 2)
+			continue;
+		m->port_down_ticks[i] = 0;
+		if (lcores_pause(m, paused) != 0) {
+			lcores_resume(m, paused);
+			continue;
+		}
+		m->port_ready[i] = 0;
+		rte_eth_dev_stop(m->port_ids[i]);
+		if (ist_port_start(p, m->port_ids[i], err, sizeof(err)) == 0)
+			m->port_ready[i] = 1;
+		m->port_restarts[i]++;
+		lcores_resume(m, paused);
+	}
 }
 
 static void handle_lcore_cmd(struct ist_mgmt *m, int fd, uint32_t seq,
@@ -340,7 +405,7 @@ static void *mgmt_thread(void *arg)
 				pfd[n++] =
 					(struct pollfd){.fd = m->clients[i].fd, .events = POLLIN};
 			}
-		if (poll(pfd, n, -1) < 0) {
+		if (poll(pfd, n, 1000) < 0) {
 			if (errno == EINTR)
 				continue;
 			MGMT_LOG(ERR, "poll failed: %s; management API stopped", strerror(errno));
@@ -348,6 +413,10 @@ static void *mgmt_thread(void *arg)
 		}
 		if (pfd[0].revents)
 			return NULL;
+		if (mono_ms() - m->last_watch_ms >= 1000) {
+			m->last_watch_ms = mono_ms();
+			ist_mgmt_ports_watch(m);
+		}
 		if (pfd[1].revents & POLLIN) {
 			int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 			unsigned int i;

@@ -21,10 +21,10 @@
 #include <stdint.h>
 
 #include "isthmus/ipc.h"
+#include "ist_config.h"
 
 #define IST_MGMT_MAX_CLIENTS 8
 
-struct ist_config;
 struct ist_lcore;
 
 struct ist_mgmt_client {
@@ -37,7 +37,11 @@ struct ist_mgmt {
 	const struct ist_config *cfg;
 	struct ist_lcore **lcores;
 	unsigned int n_lcores;
-	const uint16_t *port_ids; /* per cfg->ports[] index */
+	const uint16_t *port_ids;                   /* per cfg->ports[] index */
+	volatile uint8_t *port_ready;               /* per port: mgmt: rw, lcores: ro */
+	uint32_t port_restarts[IST_CFG_MAX_PORTS];  /* mgmt: rw */
+	uint8_t port_down_ticks[IST_CFG_MAX_PORTS]; /* mgmt: rw */
+	uint64_t last_watch_ms;                     /* mgmt: rw */
 	uint64_t start_tsc;
 	uint64_t start_unix_ms;
 	int listen_fd;
@@ -73,6 +77,15 @@ void ist_mgmt_stop(struct ist_mgmt *m);
  * Exposed for tests: runs without the thread or a socket listener.
  */
 int ist_mgmt_client_input(struct ist_mgmt *m, struct ist_mgmt_client *c);
+
+/**
+ * Port watchdog, once a second on the mgmt thread: start ports whose start
+ * failed (a link peer that was not up yet), and restart ports that cannot
+ * reconnect by themselves once their link has been down for two checks,
+ * with the lcores paused around the restart so none polls a port that is
+ * being stopped.
+ */
+void ist_mgmt_ports_watch(struct ist_mgmt *m);
 
 /** Build a STATUS_RESP payload into @p buf. @return its length, or 0 if too small. */
 size_t ist_mgmt_status_build(struct ist_mgmt *m, uint8_t *buf, size_t len);

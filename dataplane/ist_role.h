@@ -22,8 +22,10 @@ struct rte_mempool;
 struct ist_role_env {
 	const struct ist_config *cfg;
 	const struct ist_cfg_lcore *lcore;
-	uint16_t port_ids[8];     /**< DPDK port id per cfg->ports[] index */
-	uint16_t tx_queue;        /**< the tx queue this lcore owns on every port */
+	uint16_t port_ids[8]; /**< DPDK port id per cfg->ports[] index */
+	uint16_t tx_queue;    /**< the tx queue this lcore owns on every port */
+	/** Per port: 1 once started; roles skip ports that are not (mgmt: rw, lcores: ro). */
+	const volatile uint8_t *port_ready;
 	struct rte_mempool *pool; /**< packet buffers */
 	uint64_t tsc_hz;
 };

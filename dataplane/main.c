@@ -210,6 +210,27 @@ static bool port_up[IST_CFG_MAX_PORTS];
 static struct rte_mempool *pool;
 static struct ist_mgmt mgmt;
 
+static volatile uint8_t port_ready[IST_CFG_MAX_PORTS];
+
+/*
+ * The link port's peer is another appliance that may not be up yet (a memif
+ * client before its server): that port starts later, from the mgmt
+ * thread's watchdog. Any other port that cannot start is an error.
+ */
+static int start_port(unsigned int i, char *err, size_t len)
+{
+	int rc = ist_port_start(&cfg.ports[i], port_ids[i], err, len);
+
+	if (rc == 0) {
+		port_ready[i] = 1;
+		return 0;
+	}
+	if (!cfg.link.enabled || cfg.link.port != i)
+		return rc;
+	DP_LOG(WARNING, "%s; retrying every second: the peer appliance may not be up yet", err);
+	return 0;
+}
+
 static int setup_lcore(unsigned int idx, char *err, size_t len)
 {
 	const struct ist_cfg_lcore *lcfg = &cfg.lcores[idx];
@@ -220,6 +241,7 @@ static int setup_lcore(unsigned int idx, char *err, size_t len)
 		.tsc_hz = rte_get_tsc_hz(),
 		/* lcore k owns tx queue k of every port; roles check it exists. */
 		.tx_queue = idx,
+		.port_ready = port_ready,
 	};
 	struct ist_lcore *lc;
 	int rc;
@@ -372,6 +394,8 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; rc == 0 && i < cfg.n_ports; i++) {
 		rc = ist_port_setup(&cfg.ports[i], pool, &port_ids[i], err, sizeof(err));
 		port_up[i] = rc == 0;
+		if (rc == 0)
+			rc = start_port(i, err, sizeof(err));
 	}
 	for (unsigned int i = 0; rc == 0 && i < cfg.n_lcores; i++)
 		rc = setup_lcore(i, err, sizeof(err));
@@ -380,6 +404,7 @@ int main(int argc, char **argv)
 		mgmt.lcores = lcores;
 		mgmt.n_lcores = cfg.n_lcores;
 		mgmt.port_ids = port_ids;
+		mgmt.port_ready = port_ready;
 		rc = ist_mgmt_start(&mgmt, err, sizeof(err));
 	}
 	if (rc != 0) {

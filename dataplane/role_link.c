@@ -31,6 +31,7 @@
 #define RX_BURST              32
 
 struct link_tx {
+	const volatile uint8_t *ready; /* the link port's start flag */
 	uint16_t port_id;
 	uint16_t queue;
 	struct rte_mempool *pool;
@@ -45,6 +46,7 @@ struct link_tx {
 } __rte_cache_aligned;
 
 struct link_rx {
+	const volatile uint8_t *ready[IST_CFG_MAX_QUEUES];
 	uint8_t n_queues;
 	uint16_t port_id[IST_CFG_MAX_QUEUES];
 	uint16_t queue[IST_CFG_MAX_QUEUES];
@@ -81,6 +83,7 @@ static int link_tx_init(const struct ist_role_env *env, void **state, char *err,
 		return -ENOMEM;
 	}
 	tx->port_id = env->port_ids[cfg->link.port];
+	tx->ready = &env->port_ready[cfg->link.port];
 	tx->queue = env->tx_queue;
 	tx->pool = env->pool;
 	tx->interval = env->tsc_hz * IST_LINK_HEARTBEAT_MS / 1000;
@@ -144,7 +147,7 @@ static uint32_t link_tx_poll(void *state, uint64_t now)
 	struct link_tx *tx = state;
 	struct rte_mbuf *m;
 
-	if (now < tx->next)
+	if (now < tx->next || unlikely(!*tx->ready))
 		return 0;
 	tx->next = now + tx->interval;
 	m = heartbeat_build(tx);
@@ -194,6 +197,7 @@ static int link_rx_init(const struct ist_role_env *env, void **state, char *err,
 	rx->n_queues = env->lcore->n_queues;
 	for (unsigned int i = 0; i < rx->n_queues; i++) {
 		rx->port_id[i] = env->port_ids[env->lcore->queues[i].port];
+		rx->ready[i] = &env->port_ready[env->lcore->queues[i].port];
 		rx->queue[i] = env->lcore->queues[i].queue;
 	}
 	rx->udp_port = rte_cpu_to_be_16(cfg->link.udp_port);
@@ -247,7 +251,11 @@ static uint32_t link_rx_poll(void *state, uint64_t now)
 
 	RTE_SET_USED(now);
 	for (unsigned int q = 0; q < rx->n_queues; q++) {
-		uint16_t n = rte_eth_rx_burst(rx->port_id[q], rx->queue[q], pkts, RX_BURST);
+		uint16_t n;
+
+		if (unlikely(!*rx->ready[q]))
+			continue;
+		n = rte_eth_rx_burst(rx->port_id[q], rx->queue[q], pkts, RX_BURST);
 
 		for (uint16_t i = 0; i < n; i++)
 			link_rx_classify(rx, pkts[i]);

@@ -102,18 +102,29 @@ int ist_port_setup(const struct ist_cfg_port *p, struct rte_mempool *pool, uint1
 			return rc;
 		}
 	}
-	rc = rte_eth_dev_start(pid);
+	*port_id = pid;
+	return 0;
+}
+
+int ist_port_start(const struct ist_cfg_port *p, uint16_t port_id, char *err, size_t errlen)
+{
+	int rc = rte_eth_dev_start(port_id);
+
 	if (rc != 0) {
 		snprintf(err, errlen,
-			 "port %s (%s): start failed (%s); check the device and "
-			 "its socket or interface",
-			 p->name, info.driver_name, strerror(-rc));
+			 "port %s: start failed (%s); check port %s.device and that its peer "
+			 "or interface exists",
+			 p->name, strerror(-rc), p->name);
 		return rc;
 	}
 	if (p->promiscuous)
-		rte_eth_promiscuous_enable(pid);
-	*port_id = pid;
+		rte_eth_promiscuous_enable(port_id);
 	return 0;
+}
+
+bool ist_port_needs_restart_to_reconnect(const struct ist_cfg_port *p)
+{
+	return strncmp(p->device, "net_memif", 9) == 0 && strstr(p->device, "role=client") != NULL;
 }
 
 void ist_port_close(uint16_t port_id)

@@ -31,6 +31,21 @@ void ist_port_dev_name(const char *device, char *name, size_t len);
 int ist_port_setup(const struct ist_cfg_port *p, struct rte_mempool *pool, uint16_t *port_id,
 		   char *err, size_t errlen);
 
+/**
+ * Start a configured port. Kept apart from ist_port_setup() because a link
+ * port may fail to start only because its peer is not there yet (a memif
+ * client before its server): the caller retries that one.
+ * @return 0 or -errno, with @p err naming the port and the fix.
+ */
+int ist_port_start(const struct ist_cfg_port *p, uint16_t port_id, char *err, size_t errlen);
+
+/**
+ * Does this port stay down until it is restarted? True for memif clients:
+ * DPDK 22.11's memif client connects only in dev_start, and not again
+ * after its server goes away.
+ */
+bool ist_port_needs_restart_to_reconnect(const struct ist_cfg_port *p);
+
 /** Stop and close a port set up by ist_port_setup(). */
 void ist_port_close(uint16_t port_id);
 

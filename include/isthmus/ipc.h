@@ -119,10 +119,10 @@ struct ist_ipc_port_status {
 	char driver[IST_IPC_NAME_LEN];
 	uint16_t port_id;
 	uint8_t link_up;
-	uint8_t reserved;
+	uint8_t started; /**< 0 while the port waits for its peer (start is retried) */
 	uint32_t link_speed_mbps;
 	uint32_t mtu;
-	uint32_t reserved2;
+	uint32_t restarts; /**< times the mgmt thread restarted the port to reconnect */
 	uint64_t ipackets, opackets, ibytes, obytes, imissed, ierrors, oerrors, rx_nombuf;
 };
 

@@ -67,6 +67,8 @@ size_t fx_status_payload(void *buf, size_t cap)
 	snprintf(ps.driver, sizeof(ps.driver), "net_memif");
 	ps.port_id = 0;
 	ps.link_up = 1;
+	ps.started = 1;
+	ps.restarts = 2;
 	ps.link_speed_mbps = 10000;
 	ps.mtu = 1500;
 	ps.ipackets = 11;

@@ -95,8 +95,8 @@ static const char expected_status[] =
 	"    \"roles\": [{\"name\": \"kafka-in\", \"polls\": 0, \"work\": 0, \"cycles\": 0}]}"
 	"  ],"
 	"  \"ports\": ["
-	"   {\"name\": \"link0\", \"driver\": \"net_memif\", \"port_id\": 0, \"link_up\": true,"
-	"    \"speed_mbps\": 10000, \"mtu\": 1500,"
+	"   {\"name\": \"link0\", \"driver\": \"net_memif\", \"port_id\": 0, \"started\": true,"
+	"    \"link_up\": true, \"restarts\": 2, \"speed_mbps\": 10000, \"mtu\": 1500,"
 	"    \"counters\": {\"ipackets\": 11, \"opackets\": 12, \"ibytes\": 1300, \"obytes\": 1400,"
 	"                 \"imissed\": 1, \"ierrors\": 2, \"oerrors\": 3, \"rx_nombuf\": 4}}"
 	"  ],"
@@ -287,6 +287,7 @@ static void test_metrics_lines_exact(void **state)
 		text,
 		"isthmus_role_polls_total{appliance=\"t-app\",lcore=\"2\",role=\"kafka-in\"} 0");
 	assert_line(text, "isthmus_port_link_up{appliance=\"t-app\",port=\"link0\"} 1");
+	assert_line(text, "isthmus_port_restarts_total{appliance=\"t-app\",port=\"link0\"} 2");
 	assert_line(text, "isthmus_port_link_speed_mbps{appliance=\"t-app\",port=\"link0\"} 10000");
 	assert_line(text, "isthmus_port_mtu_bytes{appliance=\"t-app\",port=\"link0\"} 1500");
 	assert_line(text, "isthmus_port_rx_packets_total{appliance=\"t-app\",port=\"link0\"} 11");

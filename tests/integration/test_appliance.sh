@@ -118,10 +118,13 @@ done
 export ISTHMUS_REGION_A_BOOTSTRAP=$(cat "$tmp/region-a.bootstrap")
 export ISTHMUS_REGION_B_BOOTSTRAP=$(cat "$tmp/region-b.bootstrap")
 
-start dp-a "$DP" -c "$A"
-dp_a=$last_pid
+# B (the memif client) first: its link port cannot start until A (the
+# server) is up, and the data plane must wait for it instead of failing.
 start dp-b "$DP" -c "$B"
 dp_b=$last_pid
+sleep 1
+start dp-a "$DP" -c "$A"
+dp_a=$last_pid
 start ctl-a "$CTL" -c "$A"
 ctl_a=$last_pid
 start ctl-b "$CTL" -c "$B"
@@ -217,6 +220,19 @@ start dp-b "$DP" -c "$B"
 dp_b=$last_pid
 check "restarted data plane B is reached again by control B" wait_for 30 py "$B" "$connected"
 check "restarted B hears A again" wait_for 30 py "$B" "$rx_work > 0"
+
+# The memif server dies hard: the client's link goes down and stays down
+# until the data plane restarts the port, which its watchdog does.
+kill -KILL "$dp_a"
+wait "$dp_a" 2>/dev/null || true
+start dp-a "$DP" -c "$A"
+dp_a=$last_pid
+check "restarted server A is reached by control A" wait_for 30 py "$A" "$connected"
+check "B restarted its link port to reconnect" \
+	wait_for 30 py "$B" 's["dataplane"]["ports"][0]["restarts"] >= 1'
+before=$(json "$B" | python3 -c "import json,sys; s=json.load(sys.stdin); print($rx_work)")
+check "B hears the restarted A" wait_for 30 py "$B" "$rx_work > $before"
+check "the restarted A hears B" wait_for 30 py "$A" "$rx_work > 0"
 
 # Bad input at start: config error exits 2 with one line.
 printf '[appliance]\nid = x\nregion = r\nbogus = 1\n[lcore 0]\nroles = link-rx\n' >"$tmp/bad.conf"
