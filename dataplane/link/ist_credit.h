@@ -98,7 +98,7 @@ uint64_t ist_credit_rx_deadline(const struct ist_reasm *r);
 /**
  * Fill up to `max` grants (pass IST_WIRE_MAX_CREDITS): changed streams
  * first, then the repeat pass, then the round-robin restatement.
- * HOT: ~15 cycles per grant.
+ * HOT: 4.5 cycles per grant (bench_link).
  * @return grants written.
  */
 uint32_t ist_credit_rx_build(struct ist_reasm *r, struct ist_credit *out, uint32_t max,
@@ -150,12 +150,12 @@ void ist_credit_tx_reset(struct ist_credit_tx *ct);
 
 /**
  * Apply received grants.
- * HOT: ~6 cycles per entry.
+ * HOT: 4 cycles per entry (bench_link).
  * @return entries that changed something.
  */
 uint32_t ist_credit_tx_update(struct ist_credit_tx *ct, const struct ist_credit *c, uint32_t n);
 
-/** May frame `frame_seq` of the stream be sent? HOT: 2 cycles. */
+/** May frame `frame_seq` of the stream be sent? HOT: 5 cycles (bench_link). */
 static inline bool ist_credit_tx_can_send(const struct ist_credit_tx *ct, uint32_t stream_id,
 					  uint32_t frame_seq)
 {

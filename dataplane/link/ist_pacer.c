@@ -4,8 +4,8 @@
 
 #include "ist_pacer.h"
 
-int ist_pacer_profile_config(struct ist_pacer_profile *pp, uint64_t rate_bps,
-			     uint32_t burst_bytes, uint64_t hz)
+int ist_pacer_profile_config(struct ist_pacer_profile *pp, uint64_t rate_bps, uint32_t burst_bytes,
+			     uint64_t hz)
 {
 	unsigned __int128 depth;
 

@@ -36,8 +36,9 @@ static int layout(const struct ist_reasm_conf *c, struct layout *l)
 	size_t stride, n_slots, words;
 
 	if (c == NULL || c->hz == 0 || c->deliver == NULL || c->n_streams == 0 ||
-	    c->n_streams > IST_REASM_MAX_STREAMS || c->slots == 0 || c->slots > IST_REASM_MAX_SLOTS ||
-	    c->slot_size < IST_REASM_MIN_SLOT || c->slot_size > IST_WIRE_MAX_FRAME)
+	    c->n_streams > IST_REASM_MAX_STREAMS || c->slots == 0 ||
+	    c->slots > IST_REASM_MAX_SLOTS || c->slot_size < IST_REASM_MIN_SLOT ||
+	    c->slot_size > IST_WIRE_MAX_FRAME)
 		return -EINVAL;
 	stride = IST_LINK_ALIGN_UP((size_t)c->slot_size);
 	n_slots = (size_t)c->n_streams * c->slots;
@@ -90,15 +91,12 @@ struct ist_reasm *ist_reasm_create(const struct ist_reasm_conf *c, const struct 
 	r->cr.changed = r->cr.queued + words;
 	r->cr.again = r->cr.changed + words;
 	r->cr.words = words;
-	r->cr.delay = ist_rto_us_to_cycles(c->credit_delay_us ? c->credit_delay_us
-							       : IST_CREDIT_DEFAULT_DELAY_US,
-					   c->hz);
-	r->cr.repeat = ist_rto_us_to_cycles(c->credit_repeat_us ? c->credit_repeat_us
-								 : IST_CREDIT_DEFAULT_REPEAT_US,
-					    c->hz);
-	r->cr.refresh = ist_rto_us_to_cycles(c->credit_refresh_us ? c->credit_refresh_us
-								   : IST_CREDIT_DEFAULT_REFRESH_US,
-					     c->hz);
+	r->cr.delay = ist_rto_us_to_cycles(
+		c->credit_delay_us ? c->credit_delay_us : IST_CREDIT_DEFAULT_DELAY_US, c->hz);
+	r->cr.repeat = ist_rto_us_to_cycles(
+		c->credit_repeat_us ? c->credit_repeat_us : IST_CREDIT_DEFAULT_REPEAT_US, c->hz);
+	r->cr.refresh = ist_rto_us_to_cycles(
+		c->credit_refresh_us ? c->credit_refresh_us : IST_CREDIT_DEFAULT_REFRESH_US, c->hz);
 	r->cr.dirty_since = UINT64_MAX;
 	r->cr.next_repeat = 0;
 	/* the sender may send nothing before it hears a grant: restate all at once */
@@ -124,8 +122,7 @@ static inline uint32_t slot_index(const struct ist_reasm *r, const struct ist_re
 	return idx >= r->slots ? idx - r->slots : idx;
 }
 
-static inline struct ist_reasm_slot *slot_of(struct ist_reasm *r, uint32_t stream_id,
-					     uint32_t idx)
+static inline struct ist_reasm_slot *slot_of(struct ist_reasm *r, uint32_t stream_id, uint32_t idx)
 {
 	return &r->slot[(size_t)stream_id * r->slots + idx];
 }
@@ -166,7 +163,7 @@ uint32_t ist_reasm_deliver(struct ist_reasm *r, uint32_t stream_id)
 	return n;
 }
 
-static bool hdr_ok(const struct ist_reasm_frag *f)
+static bool hdr_ok(const struct ist_frag *f)
 {
 	uint64_t end = (uint64_t)f->frag_off + f->frag_len;
 
@@ -177,7 +174,7 @@ static bool hdr_ok(const struct ist_reasm_frag *f)
 }
 
 /* HOT */
-static enum ist_reasm_rc frag_rx(struct ist_reasm *r, const struct ist_reasm_frag *f)
+static enum ist_reasm_rc frag_rx(struct ist_reasm *r, const struct ist_frag *f)
 {
 	struct ist_reasm_stream *st;
 	struct ist_reasm_slot *sl;
@@ -247,7 +244,7 @@ static enum ist_reasm_rc frag_rx(struct ist_reasm *r, const struct ist_reasm_fra
 	return IST_REASM_OK;
 }
 
-enum ist_reasm_rc ist_reasm_frag_rx(struct ist_reasm *r, const struct ist_reasm_frag *f)
+enum ist_reasm_rc ist_reasm_frag_rx(struct ist_reasm *r, const struct ist_frag *f)
 {
 	enum ist_reasm_rc rc = frag_rx(r, f);
 
@@ -294,10 +291,10 @@ void ist_reasm_epoch_reset(struct ist_reasm *r, uint64_t now)
 		for (i = 0; i < r->slots; i++) {
 			struct ist_reasm_slot *sl = slot_of(r, s, i);
 
-			if (sl->state == IST_REASM_SLOT_FILLING || sl->state == IST_REASM_SLOT_READY) {
-				if (sl->state == IST_REASM_SLOT_READY)
-					r->dropped++;
+			if (sl->state == IST_REASM_SLOT_FILLING ||
+			    sl->state == IST_REASM_SLOT_READY) {
 				sl->state = IST_REASM_SLOT_FREE;
+				r->dropped++;
 			}
 		}
 	}

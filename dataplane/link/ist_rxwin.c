@@ -4,6 +4,7 @@
 
 #include <rte_branch_prediction.h>
 
+#include "ist_rto.h"
 #include "ist_rxwin.h"
 
 static uint64_t pow2_ceil(uint64_t v)
@@ -14,7 +15,8 @@ static uint64_t pow2_ceil(uint64_t v)
 uint32_t ist_rxwin_window(uint32_t capacity_mbps, uint32_t rtt_ms, uint32_t pkt_bytes)
 {
 	/* Mb/s * ms = 1000 bits */
-	uint64_t pkts = (uint64_t)capacity_mbps * rtt_ms * 1000u / (8u * (pkt_bytes ? pkt_bytes : 1500u));
+	uint64_t pkts =
+		(uint64_t)capacity_mbps * rtt_ms * 1000u / (8u * (pkt_bytes ? pkt_bytes : 1500u));
 
 	pkts = pow2_ceil(2 * pkts);
 	if (pkts < IST_RXWIN_MIN_WINDOW)
@@ -56,10 +58,8 @@ struct ist_rxwin *ist_rxwin_create(const struct ist_rxwin_conf *c, const struct 
 	w->window = window;
 	w->mask = window - 1;
 	w->ack_every = c->ack_every ? c->ack_every : IST_RXWIN_DEFAULT_EVERY;
-	w->ack_delay = (uint64_t)(((unsigned __int128)(c->ack_delay_us ? c->ack_delay_us
-									: IST_RXWIN_DEFAULT_DELAY_US) *
-				   c->hz) /
-				  1000000u);
+	w->ack_delay = ist_rto_us_to_cycles(
+		c->ack_delay_us ? c->ack_delay_us : IST_RXWIN_DEFAULT_DELAY_US, c->hz);
 	w->us_mul = (uint64_t)(((unsigned __int128)1000000u << 32) / c->hz);
 	ist_rxwin_reset(w, 0);
 	return w;

@@ -112,14 +112,15 @@ void ist_rxwin_reset(struct ist_rxwin *w, uint32_t epoch);
 /**
  * Record packet `pn`.
  *
- * HOT: 10 cycles in order, 13 out of order (bench_link).
+ * HOT: 13 cycles in order, 10 with 1 % holes, 11.5 reordered (bench_link,
+ * 2.3 GHz TSC, see ist_pacer.h for the set-up).
  * @param ack_eliciting true for DATA
  * @return 0 new, -EALREADY duplicate or below the window (drop it),
  *   -EINVAL pn 0.
  */
 int ist_rxwin_rx(struct ist_rxwin *w, uint64_t pn, bool ack_eliciting, uint64_t now);
 
-/** Is an ACK due at `now`? HOT: 2 cycles. */
+/** Is an ACK due at `now`? HOT: a few compares, inline. */
 static inline bool ist_rxwin_ack_due(const struct ist_rxwin *w, uint64_t now)
 {
 	return w->unacked != 0 &&
@@ -141,7 +142,8 @@ static inline uint64_t ist_rxwin_ack_deadline(const struct ist_rxwin *w)
  * IST_WIRE_MAX_SACK ranges of received pns above cum, highest first) and
  * restart the ACK policy: the caller sends it now. Building an ACK when
  * nothing was received gives largest 0 and no ranges.
- * HOT: ~40 cycles + ~4 per 64 pns scanned (bench_link).
+ * HOT: 8 cycles without ranges, ~400 for 16 ranges spread over 1600 pns
+ * (~25 per range; bench_link).
  */
 void ist_rxwin_ack_build(struct ist_rxwin *w, struct ist_ack *ack, uint64_t now);
 

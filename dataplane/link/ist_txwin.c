@@ -24,7 +24,8 @@ static uint64_t pow2_ceil(uint64_t v)
 uint32_t ist_txwin_capacity(uint32_t capacity_mbps, uint32_t rtt_ms, uint32_t pkt_bytes)
 {
 	/* Mb/s * ms = 1000 bits */
-	uint64_t pkts = (uint64_t)capacity_mbps * rtt_ms * 1000u / (8u * (pkt_bytes ? pkt_bytes : 1500u));
+	uint64_t pkts =
+		(uint64_t)capacity_mbps * rtt_ms * 1000u / (8u * (pkt_bytes ? pkt_bytes : 1500u));
 
 	pkts = pow2_ceil(2 * pkts);
 	if (pkts < IST_TXWIN_MIN_CAPACITY)
@@ -52,9 +53,9 @@ struct ist_txwin *ist_txwin_create(const struct ist_txwin_conf *c, const struct 
 	char *p;
 	int rc;
 
-	if (c == NULL || c->acked == NULL || c->lost == NULL || c->capacity < IST_TXWIN_MIN_CAPACITY ||
-	    c->capacity > IST_TXWIN_MAX_CAPACITY || (c->capacity & (c->capacity - 1)) != 0 ||
-	    c->rto.hz == 0) {
+	if (c == NULL || c->on_acked == NULL || c->on_lost == NULL ||
+	    c->capacity < IST_TXWIN_MIN_CAPACITY || c->capacity > IST_TXWIN_MAX_CAPACITY ||
+	    (c->capacity & (c->capacity - 1)) != 0 || c->rto.hz == 0) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -81,8 +82,8 @@ struct ist_txwin *ist_txwin_create(const struct ist_txwin_conf *c, const struct 
 	tw->pkt_threshold = c->pkt_threshold ? c->pkt_threshold : IST_TXWIN_DEFAULT_THRESHOLD;
 	tw->pto_probes = c->pto_probes ? c->pto_probes : IST_TXWIN_DEFAULT_PROBES;
 	tw->cyc_per_us_q16 = (uint64_t)(((unsigned __int128)c->rto.hz << 16) / 1000000u);
-	tw->acked = c->acked;
-	tw->lost = c->lost;
+	tw->on_acked = c->on_acked;
+	tw->on_lost = c->on_lost;
 	tw->arg = c->arg;
 	tw->next_pn = 1;
 	tw->una = 1;
@@ -112,7 +113,7 @@ static void leave(struct ist_txwin *tw, uint32_t slot, enum leave_why why)
 		tw->acked++;
 		if (pk->sent > tw->largest_acked_sent)
 			tw->largest_acked_sent = pk->sent;
-		tw->acked(tw->arg, handle, pk->bytes, pk->retx);
+		tw->on_acked(tw->arg, handle, pk->bytes, pk->retx);
 		return;
 	case LEAVE_LOST_PKT:
 		tw->lost_pkt++;
@@ -126,7 +127,7 @@ static void leave(struct ist_txwin *tw, uint32_t slot, enum leave_why why)
 	case LEAVE_RESET:
 		break;
 	}
-	tw->lost(tw->arg, handle, pk->bytes, pk->retx);
+	tw->on_lost(tw->arg, handle, pk->bytes, pk->retx);
 }
 
 static uint64_t bits_from(unsigned int lo)
@@ -244,8 +245,8 @@ static bool out_test(const struct ist_txwin *tw, uint64_t pn)
 }
 
 /* HOT */
-int ist_txwin_send(struct ist_txwin *tw, uint32_t bytes, void *handle, uint16_t retx,
-		   uint64_t now, uint64_t *pn)
+int ist_txwin_send(struct ist_txwin *tw, uint32_t bytes, void *handle, uint16_t retx, uint64_t now,
+		   uint64_t *pn)
 {
 	struct ist_txwin_pkt *pk;
 	uint64_t p, slot;
@@ -362,7 +363,8 @@ int ist_txwin_on_ack(struct ist_txwin *tw, const struct ist_ack *ack, uint64_t n
 		hi = ack->cum < tw->next_pn ? ack->cum : tw->next_pn;
 		if (lo < hi)
 			take_range(tw, lo, hi - 1, LEAVE_ACKED);
-		for (i = 0; i < ack->n_ranges; i++) {
+		/* ranges come highest first; walk them lowest first so callbacks see pn order */
+		for (i = ack->n_ranges; i-- > 0;) {
 			lo = ack->ranges[i].start > tw->una ? ack->ranges[i].start : tw->una;
 			hi = ack->ranges[i].end;
 			if (lo <= hi)
