@@ -320,9 +320,9 @@ static int scan_file(struct loader *ld)
 
 static int key_line(const struct loader *ld, const char *section, const char *key)
 {
-	for (unsigned int i = 0; i < ld->n_keys; i++)
+	for (unsigned int i = 0; key != NULL && i < ld->n_keys; i++)
 		if (strcmp(ld->sections[ld->keys[i].section].name, section) == 0 &&
-		    (key == NULL || strcmp(ld->keys[i].key, key) == 0))
+		    strcmp(ld->keys[i].key, key) == 0)
 			return ld->keys[i].line;
 	for (unsigned int i = 0; i < ld->n_sections; i++)
 		if (strcmp(ld->sections[i].name, section) == 0)
@@ -343,6 +343,8 @@ static void *section_base(struct ist_config *cfg, const struct scan_section *sec
 		return &cfg->mempool;
 	if (strcmp(sec->kind, "link") == 0)
 		return &cfg->link;
+	if (strcmp(sec->kind, "synth") == 0)
+		return &cfg->synth;
 	if (strcmp(sec->kind, "port") == 0)
 		return &cfg->ports[sec->index];
 	if (strcmp(sec->kind, "lcore") == 0)
@@ -822,6 +824,11 @@ static int check_all(struct loader *ld)
 				    "fix the name",
 				    cfg->link.port_name, cfg->link.port_name);
 		cfg->link.port = p;
+		if (cfg->link.auth == IST_AUTH_AEAD && cfg->link.key_file[0] == '\0')
+			return fail(ld, key_line(ld, "link", NULL),
+				    "[link] has auth = aead but no key_file; add key_file = PATH "
+				    "(docs/WIRE.md), or write auth = none for a link that is "
+				    "already protected");
 		if (cfg->link.mtu > cfg->ports[p].mtu)
 			return fail(ld, key_line(ld, "link", "mtu"),
 				    "link.mtu = %u exceeds port %s mtu = %u; lower link.mtu",
@@ -855,6 +862,13 @@ static int check_all(struct loader *ld)
 		fl->source = s;
 		fl->sink = k;
 	}
+	if (cfg->synth.enabled && !cfg->link.enabled)
+		return fail(ld, key_line(ld, "synth", NULL),
+			    "[synth] needs a [link] to run over; add one or remove [synth]");
+	if (cfg->synth.enabled && cfg->synth.min_body > cfg->synth.max_body)
+		return fail(ld, key_line(ld, "synth", "min_body"),
+			    "synth.min_body = %u exceeds synth.max_body = %u; lower it",
+			    cfg->synth.min_body, cfg->synth.max_body);
 	if (cfg->control.socket[0] == '\0')
 		snprintf(cfg->control.socket, sizeof(cfg->control.socket),
 			 "/run/isthmus/%s/dataplane.sock", cfg->appliance.id);
@@ -926,6 +940,8 @@ int ist_config_load(const char *path, struct ist_config *cfg, char *err, size_t 
 		}
 		if (strcmp(sec->kind, "link") == 0)
 			cfg->link.enabled = true;
+		if (strcmp(sec->kind, "synth") == 0)
+			cfg->synth.enabled = true;
 	}
 	for (unsigned int k = 0; k < ist_config_n_sections; k++) {
 		bool seen = false;
@@ -946,7 +962,8 @@ int ist_config_load(const char *path, struct ist_config *cfg, char *err, size_t 
 		struct scan_section virt = {.line = 0};
 		bool seen = false;
 
-		if (kind->named || strcmp(kind->kind, "link") == 0)
+		if (kind->named || strcmp(kind->kind, "link") == 0 ||
+		    strcmp(kind->kind, "synth") == 0)
 			continue;
 		for (unsigned int i = 0; i < ld->n_sections; i++)
 			seen |= strcmp(ld->sections[i].kind, kind->kind) == 0;

@@ -120,6 +120,26 @@ struct ist_cfg_link {
 	uint32_t capacity_mbps;
 	uint32_t mtu;
 	uint32_t rtt_ms;
+	uint32_t auth; /* enum ist_cfg_auth */
+	char key_file[IST_CFG_STR_LEN];
+};
+
+enum ist_cfg_auth {
+	IST_AUTH_AEAD = 0, /* AES-256-GCM with the pre-shared keys of link.key_file */
+	IST_AUTH_NONE = 1, /* for links already protected by MACsec/IPsec */
+};
+
+/** Synthetic traffic over the link, to test and measure it without Kafka. */
+struct ist_cfg_synth {
+	bool enabled;
+	bool send;
+	uint32_t streams;
+	uint32_t frames; /* per stream; 0: without end */
+	uint32_t min_body;
+	uint32_t max_body;
+	uint32_t seed;
+	uint32_t window; /* frames in flight per stream (receiver slots) */
+	char progress_file[IST_CFG_STR_LEN];
 };
 
 struct ist_cfg_prop {
@@ -173,6 +193,7 @@ struct ist_config {
 	uint8_t n_lcores;
 	struct ist_cfg_lcore lcores[IST_CFG_MAX_LCORES];
 	struct ist_cfg_link link;
+	struct ist_cfg_synth synth;
 	uint8_t n_kafka;
 	struct ist_cfg_kafka kafka[IST_CFG_MAX_KAFKA];
 	uint8_t n_flows;

@@ -28,6 +28,10 @@ const struct ist_cfg_section_kind ist_config_sections[] = {
 	 "An lcore: `[lcore ID]`, ID 0..127. Several roles may share one lcore; they run "
 	 "round robin, run to completion."},
 	{"link", false, false, "The inter-region link."},
+	{"synth", false, false,
+	 "Synthetic frames over the link, to test and measure it without Kafka: the "
+	 "sender generates them, the receiver checks every byte and keeps its progress in "
+	 "a file that survives a crash."},
 	{"kafka", true, false,
 	 "A Kafka cluster: `[kafka NAME]`. Keys `rdkafka.<property>` are passed to librdkafka "
 	 "unchanged and checked by librdkafka when the file is loaded."},
@@ -149,6 +153,37 @@ const struct ist_cfg_setting ist_config_settings[] = {
 	{"link", "rtt_ms", IST_CFG_T_U32, 0, 2000, "100", false, NULL,
 	 "Expected round-trip time; with the capacity it sizes retransmit buffers (BDP).",
 	 F(ist_cfg_link, rtt_ms), NOCNT},
+
+	{"link", "auth", IST_CFG_T_ENUM, 0, 0, "aead", false, "aead|none",
+	 "`aead`: every packet authenticated and encrypted (AES-256-GCM) with the keys of "
+	 "key_file. `none`: only for links already protected (MACsec, IPsec); must be "
+	 "chosen explicitly.",
+	 F(ist_cfg_link, auth), NOCNT},
+	{"link", "key_file", IST_CFG_T_STR, 0, IST_CFG_STR_LEN - 1, "", false, NULL,
+	 "Pre-shared key file (docs/WIRE.md), mode 600; required with auth = aead.",
+	 F(ist_cfg_link, key_file), NOCNT},
+
+	/* [synth] */
+	{"synth", "send", IST_CFG_T_BOOL, 0, 0, "true", false, NULL,
+	 "Send synthetic frames (the receiving side checks whatever arrives).",
+	 F(ist_cfg_synth, send), NOCNT},
+	{"synth", "streams", IST_CFG_T_U32, 1, 4096, "4", false, NULL, "Streams to send on.",
+	 F(ist_cfg_synth, streams), NOCNT},
+	{"synth", "frames", IST_CFG_T_U32, 0, 1000000000, "0", false, NULL,
+	 "Frames per stream; 0 sends without end.", F(ist_cfg_synth, frames), NOCNT},
+	{"synth", "min_body", IST_CFG_T_U32, 1, 65000, "200", false, NULL,
+	 "Smallest frame body in bytes.", F(ist_cfg_synth, min_body), NOCNT},
+	{"synth", "max_body", IST_CFG_T_U32, 1, 65000, "16000", false, NULL,
+	 "Largest frame body in bytes.", F(ist_cfg_synth, max_body), NOCNT},
+	{"synth", "seed", IST_CFG_T_U32, 0, 4294967295, "1", false, NULL,
+	 "Content seed; both appliances must agree.", F(ist_cfg_synth, seed), NOCNT},
+	{"synth", "window", IST_CFG_T_U32, 1, 256, "16", false, NULL,
+	 "Frames per stream the receiver buffers (its credit window).", F(ist_cfg_synth, window),
+	 NOCNT},
+	{"synth", "progress_file", IST_CFG_T_STR, 1, IST_CFG_STR_LEN - 1, NULL, false, NULL,
+	 "Where the receiver keeps each stream's next frame (the stand-in for a destination "
+	 "log).",
+	 F(ist_cfg_synth, progress_file), NOCNT},
 
 	/* [kafka NAME] */
 	{"kafka", "bootstrap", IST_CFG_T_STR, 1, IST_CFG_STR_LEN - 1, NULL, false, NULL,

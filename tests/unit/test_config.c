@@ -65,6 +65,7 @@ static int group_setup(void **state)
 	/* The demo core maps read their bootstrap servers from the environment. */
 	setenv("ISTHMUS_REGION_A_BOOTSTRAP", "127.0.0.1:19092", 1);
 	setenv("ISTHMUS_REGION_B_BOOTSTRAP", "127.0.0.1:29092", 1);
+	setenv("ISTHMUS_LINK_KEY_FILE", "/run/isthmus/link.key", 1);
 	return 0;
 }
 
@@ -647,20 +648,21 @@ static void test_queue_two_lcores(void **state)
 
 /* ---- cross-section checks ---- */
 
-#define LINK_OK "[link]\nport = p0\nlocal_ip = 10.0.0.1\npeer_ip = 10.0.0.2\n"
+#define LINK_OK "[link]\nport = p0\nlocal_ip = 10.0.0.1\npeer_ip = 10.0.0.2\nauth = none\n"
 
 static void test_link_port_unknown(void **state)
 {
 	(void)state;
-	assert_load_fails(BASE PORT0
-			  "[link]\nport = wan\nlocal_ip = 10.0.0.1\npeer_ip = 10.0.0.2\n",
-			  -EINVAL, "@9", "link.port = 'wan' names no [port] section", "[port wan]");
+	assert_load_fails(
+		BASE PORT0
+		"[link]\nport = wan\nlocal_ip = 10.0.0.1\npeer_ip = 10.0.0.2\nauth = none\n",
+		-EINVAL, "@9", "link.port = 'wan' names no [port] section", "[port wan]");
 }
 
 static void test_link_mtu_above_port(void **state)
 {
 	(void)state;
-	assert_load_fails(BASE PORT0 "mtu = 1500\n" LINK_OK "mtu = 9000\n", -EINVAL, "@13",
+	assert_load_fails(BASE PORT0 "mtu = 1500\n" LINK_OK "mtu = 9000\n", -EINVAL, "@14",
 			  "link.mtu = 9000 exceeds port p0 mtu = 1500", "lower link.mtu");
 }
 
@@ -669,7 +671,7 @@ static void test_data_room_too_small(void **state)
 	(void)state;
 	assert_load_fails(BASE PORT0 "mtu = 9000\n" LINK_OK "mtu = 9000\n"
 				     "[mempool]\ndata_room = 2176\n",
-			  -EINVAL, "@15", "mempool.data_room = 2176",
+			  -EINVAL, "@16", "mempool.data_room = 2176",
 			  "cannot hold a link.mtu = 9000 packet", "raise data_room");
 	/* The default data room, with no [mempool] section to point at. */
 	assert_load_fails(BASE PORT0 "mtu = 9000\n" LINK_OK "mtu = 9000\n", -EINVAL, "@-",
@@ -1135,6 +1137,26 @@ static void test_codec_strict_level(void **state)
 			  "class c.codec");
 }
 
+static void test_link_auth_needs_key_file(void **state)
+{
+	(void)state;
+	assert_load_fails(BASE PORT0 "[link]\nport = p0\nlocal_ip = 10.0.0.1\npeer_ip = 10.0.0.2\n",
+			  -EINVAL, "@8", "auth = aead but no key_file", "auth = none");
+	assert_load_ok(BASE PORT0 "[link]\nport = p0\nlocal_ip = 10.0.0.1\npeer_ip = 10.0.0.2\n"
+				  "key_file = /etc/k\n");
+	assert_int_equal(cfg.link.auth, IST_AUTH_AEAD);
+	assert_string_equal(cfg.link.key_file, "/etc/k");
+	assert_load_fails(BASE PORT0 LINK_OK
+			  "[synth]\nprogress_file = /tmp/p\nmin_body = 500\nmax_body = 100\n",
+			  -EINVAL, "synth.min_body = 500 exceeds synth.max_body = 100");
+	assert_load_fails(BASE "[synth]\nprogress_file = /tmp/p\n", -EINVAL,
+			  "[synth] needs a [link]");
+	assert_load_ok(BASE PORT0 LINK_OK "[synth]\nprogress_file = /tmp/p\nstreams = 8\n");
+	assert_true(cfg.synth.enabled);
+	assert_int_equal(cfg.synth.streams, 8);
+	assert_int_equal(cfg.synth.window, 16);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1147,6 +1169,7 @@ int main(void)
 		cmocka_unit_test(test_section_label_too_long),
 		cmocka_unit_test(test_path_is_directory),
 		cmocka_unit_test(test_codec_strict_level),
+		cmocka_unit_test(test_link_auth_needs_key_file),
 		cmocka_unit_test(test_key_before_section),
 		cmocka_unit_test(test_line_without_equals),
 		cmocka_unit_test(test_bad_key_name),
