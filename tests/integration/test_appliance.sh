@@ -115,6 +115,9 @@ for r in a b; do
 		exit 1
 	}
 done
+hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
+(umask 077 && printf 'key 1 %s %s send\n' "$(hex 32)" "$(hex 4)" >"$tmp/link.key")
+export ISTHMUS_LINK_KEY_FILE=$tmp/link.key
 export ISTHMUS_REGION_A_BOOTSTRAP=$(cat "$tmp/region-a.bootstrap")
 export ISTHMUS_REGION_B_BOOTSTRAP=$(cat "$tmp/region-b.bootstrap")
 
