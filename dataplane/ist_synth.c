@@ -9,10 +9,10 @@
 #include <unistd.h>
 
 #include <rte_byteorder.h>
-#include <rte_hash_crc.h>
 
 #include "isthmus/wire.h"
 #include "ist_synth.h"
+#include "ist_wire.h"
 
 #define STORE_MAGIC 0x53594e31u /* "SYN1" */
 
@@ -77,7 +77,7 @@ uint32_t ist_synth_frame_build(const struct ist_synth_profile *p, uint32_t strea
 	if (len > cap)
 		return 0;
 	body_fill(frame_key(p, stream, seq), buf + sizeof(h), blen);
-	header_fill(&h, stream, seq, blen, rte_hash_crc(buf + sizeof(h), blen, 0));
+	header_fill(&h, stream, seq, blen, ist_wire_crc32c(buf + sizeof(h), blen, 0));
 	memcpy(buf, &h, sizeof(h));
 	return len;
 }
@@ -96,7 +96,7 @@ enum ist_synth_bad ist_synth_frame_check(const struct ist_synth_profile *p, uint
 	header_fill(&want, stream, seq, blen, rte_be_to_cpu_32(got.crc32c));
 	if (memcmp(&want, &got, sizeof(got)) != 0)
 		return IST_SYNTH_BAD_HEADER;
-	if (rte_hash_crc(buf + sizeof(got), blen, 0) != rte_be_to_cpu_32(got.crc32c))
+	if (ist_wire_crc32c(buf + sizeof(got), blen, 0) != rte_be_to_cpu_32(got.crc32c))
 		return IST_SYNTH_BAD_CRC;
 	for (buf += sizeof(got); i + 8 <= blen; i += 8) {
 		uint64_t v = mix(key + i);

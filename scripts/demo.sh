@@ -73,7 +73,7 @@ say "region us-east Kafka at $ISTHMUS_REGION_B_BOOTSTRAP"
 # A fresh pre-shared key for the link (docs/WIRE.md), readable by root only.
 hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 (umask 077 && printf 'key 1 %s %s send\n' "$(hex 32)" "$(hex 4)" >"$run/link.key")
-export ISTHMUS_LINK_KEY_FILE=$run/link.key
+export ISTHMUS_LINK_KEY_FILE=$run/link.key ISTHMUS_SYNTH_DIR=$run
 
 conf_a=config/examples/demo-region-a.conf
 conf_b=config/examples/demo-region-b.conf

@@ -283,6 +283,22 @@ int ist_reasm_release(struct ist_reasm *r, uint32_t stream_id, uint32_t frame_se
 	return 0;
 }
 
+int ist_reasm_restart_at(struct ist_reasm *r, uint32_t stream_id, uint32_t seq)
+{
+	struct ist_reasm_stream *st;
+
+	if (stream_id >= r->n_streams)
+		return -EINVAL;
+	for (uint32_t i = 0; i < r->slots; i++)
+		if (slot_of(r, stream_id, i)->state != IST_REASM_SLOT_FREE)
+			return -EBUSY;
+	st = &r->st[stream_id];
+	st->next_seq = seq;
+	st->free_seq = seq;
+	st->head = 0;
+	return 0;
+}
+
 void ist_reasm_epoch_reset(struct ist_reasm *r, uint64_t now)
 {
 	uint32_t s, i;

@@ -215,6 +215,13 @@ int ist_reasm_release(struct ist_reasm *r, uint32_t stream_id, uint32_t frame_se
 void ist_reasm_epoch_reset(struct ist_reasm *r, uint64_t now);
 
 /** First frame of the stream not yet delivered. */
+/**
+ * Start a stream at @p seq: the consumer's durable progress after a restart,
+ * before any frame arrives. @return 0, -EINVAL (no such stream) or -EBUSY
+ * (frames are held or in reassembly).
+ */
+int ist_reasm_restart_at(struct ist_reasm *r, uint32_t stream_id, uint32_t seq);
+
 static inline uint32_t ist_reasm_next_seq(const struct ist_reasm *r, uint32_t stream_id)
 {
 	return r->st[stream_id].next_seq;

@@ -115,8 +115,8 @@ static int parse_key(const char *path, unsigned int ln, char **tok, unsigned int
 			    path, ln);
 	if (nt > 5 || (nt == 5 && strcmp(tok[4], "send") != 0))
 		return fail(err, errlen, -EINVAL,
-			    "%s:%u: unexpected '%s' after the salt: the only option is 'send'", path,
-			    ln, shown(strcmp(tok[4], "send") == 0 ? tok[5] : tok[4]));
+			    "%s:%u: unexpected '%s' after the salt: the only option is 'send'",
+			    path, ln, shown(strcmp(tok[4], "send") == 0 ? tok[5] : tok[4]));
 	errno = 0;
 	id = strtoul(tok[1], &end, 10);
 	if (*end != '\0' || errno != 0 || id < 1 || id > 255 || !isdigit((unsigned char)*tok[1]))
@@ -150,8 +150,8 @@ static int parse_key(const char *path, unsigned int ln, char **tok, unsigned int
 		;
 	if (i == IST_KEY_LEN)
 		return fail(err, errlen, -EINVAL,
-			    "%s:%u: key is all zeros: generate one with 'openssl rand -hex %d'", path,
-			    ln, IST_KEY_LEN);
+			    "%s:%u: key is all zeros: generate one with 'openssl rand -hex %d'",
+			    path, ln, IST_KEY_LEN);
 	if (strlen(tok[3]) != 2 * IST_KEY_SALT_LEN)
 		return fail(err, errlen, -EINVAL,
 			    "%s:%u: salt has %zu characters, not %d hex characters: "
@@ -249,7 +249,7 @@ static int parse(const char *path, char *text, struct ist_keys *ks, char *err, s
 
 int ist_keys_load(const char *path, struct ist_keys *ks, char *err, size_t errlen)
 {
-	char text[IST_KEYS_FILE_MAX + 1];
+	char text[IST_KEYS_FILE_MAX + 2];
 	size_t len = 0;
 	struct stat st;
 	ssize_t r;
@@ -272,15 +272,16 @@ int ist_keys_load(const char *path, struct ist_keys *ks, char *err, size_t errle
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(err, errlen, -EINVAL, "%s: not a regular file: name the key file itself",
-			    path);
+		return fail(err, errlen, -EINVAL,
+			    "%s: not a regular file: name the key file itself", path);
 	}
 	/* Check the opened file, not the name: no window for a swap between the two. */
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
 		close(fd);
-		return fail(err, errlen, -EACCES,
-			    "%s: mode %04o lets group or others read or change the keys: chmod 600 %s",
-			    path, (unsigned int)(st.st_mode & 07777), path);
+		return fail(
+			err, errlen, -EACCES,
+			"%s: mode %04o lets group or others read or change the keys: chmod 600 %s",
+			path, (unsigned int)(st.st_mode & 07777), path);
 	}
 	if (st.st_size > IST_KEYS_FILE_MAX) {
 		close(fd);
@@ -288,33 +289,32 @@ int ist_keys_load(const char *path, struct ist_keys *ks, char *err, size_t errle
 			    "%s: %lld bytes, more than a key file's %d: name the key file itself",
 			    path, (long long)st.st_size, IST_KEYS_FILE_MAX);
 	}
-	for (;;) {
-		r = read(fd, text + len, sizeof(text) - 1 - len);
+	/* Read one byte more than allowed, to notice a file that grew after fstat(). */
+	while (len <= IST_KEYS_FILE_MAX) {
+		r = read(fd, text + len, IST_KEYS_FILE_MAX + 1 - len);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
 			rc = -errno;
 			close(fd);
-			OPENSSL_cleanse(text, len);
+			OPENSSL_cleanse(text, sizeof(text));
 			return fail(err, errlen, rc, "%s: cannot read: %s", path, strerror(-rc));
 		}
-		if (r == 0 || len + (size_t)r == sizeof(text) - 1) {
-			len += (size_t)r;
+		if (r == 0)
 			break;
-		}
 		len += (size_t)r;
 	}
 	close(fd);
-	if (len == sizeof(text) - 1) {
-		OPENSSL_cleanse(text, len);
+	if (len > IST_KEYS_FILE_MAX) {
+		OPENSSL_cleanse(text, sizeof(text));
 		return fail(err, errlen, -EFBIG, "%s: more than %d bytes: name the key file itself",
 			    path, IST_KEYS_FILE_MAX);
 	}
 	text[len] = '\0';
 	if (memchr(text, '\0', len) != NULL) {
-		OPENSSL_cleanse(text, len);
-		return fail(err, errlen, -EINVAL, "%s: binary data in a text file: name the key file",
-			    path);
+		OPENSSL_cleanse(text, sizeof(text));
+		return fail(err, errlen, -EINVAL,
+			    "%s: binary data in a text file: name the key file", path);
 	}
 	rc = parse(path, text, ks, err, errlen);
 	OPENSSL_cleanse(text, sizeof(text));

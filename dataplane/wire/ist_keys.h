@@ -29,9 +29,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IST_KEYS_MAX      2
-#define IST_KEY_LEN       32
-#define IST_KEY_SALT_LEN  4
+#define IST_KEYS_MAX     2
+#define IST_KEY_LEN      32
+#define IST_KEY_SALT_LEN 4
 /** Largest key file accepted; a real one is a few hundred bytes. */
 #define IST_KEYS_FILE_MAX 8192
 

@@ -12,7 +12,7 @@ void ist_replay_reset(struct ist_replay *w, uint32_t epoch)
 	w->epoch = epoch;
 }
 
-/* HOT */
+/* HOT. check + update of an in-order pn: ~6 cycles (tests/wire/bench_wire). */
 void ist_replay_update(struct ist_replay *w, uint64_t pn)
 {
 	uint64_t blk = pn >> 6, top_blk = w->top >> 6, i, n;

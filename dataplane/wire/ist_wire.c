@@ -142,7 +142,7 @@ static int payload_len_check(uint8_t type, uint32_t n)
 	}
 }
 
-/* HOT */
+/* HOT. ~14 cycles (tests/wire/bench_wire, machine in ist_aead.h). */
 int ist_wire_pkt_check(const void *pkt, size_t len, bool keyed, struct ist_hdr *h)
 {
 	size_t want;
@@ -303,7 +303,7 @@ int ist_wire_ack_encode(void *buf, size_t cap, const struct ist_ack *ack)
 	return (int)need;
 }
 
-/* HOT */
+/* HOT. ~65 cycles with 16 ranges, check included (tests/wire/bench_wire). */
 int ist_wire_ack_decode(const void *buf, size_t len, struct ist_ack *ack)
 {
 	const struct ist_wire_ack *w = buf;
@@ -539,7 +539,7 @@ int ist_wire_frag_next(struct ist_wire_frag_iter *it, struct ist_frag *f)
 	return 1;
 }
 
-/* HOT */
+/* HOT. ~10 cycles per fragment (tests/wire/bench_wire). */
 int ist_wire_data_check(const void *payload, size_t len)
 {
 	struct ist_wire_frag_iter it;
@@ -612,7 +612,7 @@ int ist_wire_frame_encode(void *buf, size_t cap, const struct ist_frame *fr)
 	return IST_WIRE_FRAME_LEN;
 }
 
-/* HOT */
+/* HOT. ~8 cycles (tests/wire/bench_wire). */
 int ist_wire_frame_decode(const void *buf, size_t len, struct ist_frame *fr)
 {
 	const struct ist_wire_frame *w = buf;
@@ -647,7 +647,10 @@ int ist_wire_frame_body_check(const struct ist_frame *fr, const void *body, size
 /* ---- CRC32C ---- */
 
 /*
- * HOT. rte_hash_crc() reads 8 and 4 bytes through plain pointer casts, which
+ * HOT. ~0.3 cycles per byte: ~410 cycles for 1400 bytes, ~25000 for 64 KiB
+ * (tests/wire/bench_wire, SSE4.2 crc32q).
+ *
+ * rte_hash_crc() reads 8 and 4 bytes through plain pointer casts, which
  * is undefined (and trapped by UBSan) on unaligned buffers such as a body at
  * frame offset 32 of an mbuf. Feed single bytes up to an 8-byte boundary, then
  * let it run over aligned words. rte_hash_crc is the raw register update;

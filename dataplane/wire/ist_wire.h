@@ -52,18 +52,18 @@ enum ist_wire_err {
 	IST_WIRE_E_BAD_TYPE = -5,    /**< unknown packet type */
 	IST_WIRE_E_BAD_LENGTH = -6,  /**< a declared length disagrees with the bytes or the type */
 	IST_WIRE_E_BAD_TAG = -7,     /**< auth flag, key id, keying policy or tag wrong */
-	IST_WIRE_E_BAD_FIELD = -8,   /**< a field out of its domain (reserved, epoch, pn, name...) */
-	IST_WIRE_E_BAD_RANGE = -9,   /**< ACK cum/largest/ranges inconsistent */
-	IST_WIRE_E_BAD_FRAG = -10,   /**< fragment geometry wrong (offset, length, index, count) */
-	IST_WIRE_E_BAD_CODEC = -11,  /**< unknown frame codec or dictionary misuse */
-	IST_WIRE_E_BAD_CRC = -12,    /**< frame body CRC32C mismatch */
-	IST_WIRE_E_REPLAYED = -13,   /**< packet number already received (replay window) */
-	IST_WIRE_E_TOO_OLD = -14,    /**< packet number below the replay window */
-	IST_WIRE_E_NO_SPACE = -15,   /**< encoder: the caller's buffer is too small */
+	IST_WIRE_E_BAD_FIELD = -8,  /**< a field out of its domain (reserved, epoch, pn, name...) */
+	IST_WIRE_E_BAD_RANGE = -9,  /**< ACK cum/largest/ranges inconsistent */
+	IST_WIRE_E_BAD_FRAG = -10,  /**< fragment geometry wrong (offset, length, index, count) */
+	IST_WIRE_E_BAD_CODEC = -11, /**< unknown frame codec or dictionary misuse */
+	IST_WIRE_E_BAD_CRC = -12,   /**< frame body CRC32C mismatch */
+	IST_WIRE_E_REPLAYED = -13,  /**< packet number already received (replay window) */
+	IST_WIRE_E_TOO_OLD = -14,   /**< packet number below the replay window */
+	IST_WIRE_E_NO_SPACE = -15,  /**< encoder: the caller's buffer is too small */
 };
 
 /** Size of a counter array indexed by -err (slot 0 counts successes). */
-#define IST_WIRE_ERR_COUNT 16
+#define IST_WIRE_ERR_COUNT   16
 
 #define IST_WIRE_HDR_LEN     ((uint32_t)sizeof(struct ist_wire_hdr))
 #define IST_WIRE_HELLO_LEN   ((uint32_t)sizeof(struct ist_wire_hello))
@@ -81,8 +81,8 @@ enum ist_wire_err {
  * so every frame fits in IST_WIRE_MAX_FRAGS fragments, and the largest ACK
  * and CREDIT fit in one datagram. 1092 bytes: IP MTU 1120.
  */
-#define IST_WIRE_MIN_PKT                                                                           \
-	(IST_WIRE_HDR_LEN + IST_WIRE_FRAG_LEN + IST_WIRE_MAX_FRAME / IST_WIRE_MAX_FRAGS +          \
+#define IST_WIRE_MIN_PKT                                                                  \
+	(IST_WIRE_HDR_LEN + IST_WIRE_FRAG_LEN + IST_WIRE_MAX_FRAME / IST_WIRE_MAX_FRAGS + \
 	 IST_WIRE_TAG_LEN)
 
 /** Largest datagram accepted: a 9216-byte jumbo IPv4 packet less IP and UDP headers. */

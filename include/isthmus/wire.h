@@ -12,11 +12,13 @@
  * receiver's replay window and ACK ranges cover all of them; only DATA packets
  * are retransmitted (with a new pn). When the link is keyed the payload is
  * encrypted and header plus payload are authenticated with AES-256-GCM; the
- * 12-byte nonce is the key's 4-byte salt followed by the 8-byte pn.
+ * 12-byte nonce is (the key's 4-byte salt XOR the sender's epoch) followed by
+ * the 8-byte pn, so the two directions and every restart use distinct nonces
+ * under a shared key.
  *
  * The structs marked "wire" are the exact on-wire layouts (packed, big
  * endian fields). The decoded forms (struct ist_ack, ...) are host-order
- * views that the codec (dataplane/link/ist_wire.c) produces and consumes.
+ * views that the codec (dataplane/wire/ist_wire.c) produces and consumes.
  *
  * Limits: IST_WIRE_MAX_SACK ranges per ACK, IST_WIRE_MAX_CREDITS streams per
  * CREDIT, IST_WIRE_MAX_FRAGS fragments per frame, IST_WIRE_MAX_FRAME bytes

@@ -117,7 +117,7 @@ for r in a b; do
 done
 hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 (umask 077 && printf 'key 1 %s %s send\n' "$(hex 32)" "$(hex 4)" >"$tmp/link.key")
-export ISTHMUS_LINK_KEY_FILE=$tmp/link.key
+export ISTHMUS_LINK_KEY_FILE=$tmp/link.key ISTHMUS_SYNTH_DIR=$tmp
 export ISTHMUS_REGION_A_BOOTSTRAP=$(cat "$tmp/region-a.bootstrap")
 export ISTHMUS_REGION_B_BOOTSTRAP=$(cat "$tmp/region-b.bootstrap")
 
@@ -153,8 +153,8 @@ check "isthmus status lists the link-rx and link-tx roles" \
 	bash -c "grep -q link-rx '$tmp/status-a.txt' && grep -q link-tx '$tmp/status-a.txt'"
 check "isthmus status lists port link0 on net_memif" \
 	bash -c "grep -q link0 '$tmp/status-a.txt' && grep -q net_memif '$tmp/status-a.txt'"
-check "status JSON has two lcores and one port" \
-	py "$A" 'len(s["dataplane"]["lcores"]) == 2 and len(s["dataplane"]["ports"]) == 1'
+check "status JSON has one lcore and one port" \
+	py "$A" 'len(s["dataplane"]["lcores"]) == 1 and len(s["dataplane"]["ports"]) == 1'
 check "status JSON shows region-a Kafka reachable" \
 	wait_for 20 py "$A" 'any(k["reachable"] for k in s["kafka"])'
 
@@ -180,10 +180,10 @@ ctl_a=$last_pid
 check "control A reconnects again" wait_for 30 py "$A" "$connected"
 
 # Commands travel control -> mgmt thread -> lcore ring and back.
-check "pause lcore 1 through the CLI" "$CLI" -c "$A" pause --lcore 1
-check "lcore 1 shows paused" wait_for 10 py "$A" 'any(l["id"]==1 and l["paused"] for l in s["dataplane"]["lcores"])'
+check "pause lcore 0 through the CLI" "$CLI" -c "$A" pause --lcore 0
+check "lcore 0 shows paused" wait_for 10 py "$A" 'any(l["id"]==0 and l["paused"] for l in s["dataplane"]["lcores"])'
 check "resume all lcores" "$CLI" -c "$A" resume
-check "lcore 1 runs again" wait_for 10 py "$A" 'not any(l["paused"] for l in s["dataplane"]["lcores"])'
+check "lcore 0 runs again" wait_for 10 py "$A" 'not any(l["paused"] for l in s["dataplane"]["lcores"])'
 
 # Garbage, a wrong version and a truncated message on the IPC socket are
 # rejected and counted; the data plane keeps serving.

@@ -66,6 +66,7 @@ static int group_setup(void **state)
 	setenv("ISTHMUS_REGION_A_BOOTSTRAP", "127.0.0.1:19092", 1);
 	setenv("ISTHMUS_REGION_B_BOOTSTRAP", "127.0.0.1:29092", 1);
 	setenv("ISTHMUS_LINK_KEY_FILE", "/run/isthmus/link.key", 1);
+	setenv("ISTHMUS_SYNTH_DIR", "/run/isthmus", 1);
 	return 0;
 }
 
@@ -891,24 +892,23 @@ static void test_example_demo_a(void **state)
 	assert_int_equal(cfg.n_ports, 1);
 	assert_string_equal(cfg.ports[0].name, "link0");
 	assert_non_null(strstr(cfg.ports[0].device, "net_memif0,role=server"));
-	assert_int_equal(cfg.ports[0].rx_queues, 2);
-	assert_int_equal(cfg.ports[0].tx_queues, 2);
+	assert_int_equal(cfg.ports[0].rx_queues, 1);
+	assert_int_equal(cfg.ports[0].tx_queues, 1);
 
-	assert_int_equal(cfg.n_lcores, 2);
+	assert_int_equal(cfg.n_lcores, 1);
 	assert_int_equal(cfg.lcores[0].id, 0);
 	assert_int_equal(cfg.lcores[0].cpu, 0);
 	assert_int_equal(cfg.lcores[0].idle_sleep_us, 200);
-	assert_int_equal(cfg.lcores[0].n_roles, 1);
+	assert_int_equal(cfg.lcores[0].n_roles, 2);
 	assert_string_equal(cfg.lcores[0].roles[0], "link-rx");
-	assert_int_equal(cfg.lcores[0].n_queues, 2);
-	assert_int_equal(cfg.lcores[0].queues[0].port, 0);
-	assert_int_equal(cfg.lcores[0].queues[0].queue, 0);
-	assert_int_equal(cfg.lcores[0].queues[1].port, 0);
-	assert_int_equal(cfg.lcores[0].queues[1].queue, 1);
-	assert_int_equal(cfg.lcores[1].id, 1);
-	assert_int_equal(cfg.lcores[1].cpu, 1);
-	assert_string_equal(cfg.lcores[1].roles[0], "link-tx");
-	assert_int_equal(cfg.lcores[1].n_queues, 0);
+	assert_string_equal(cfg.lcores[0].roles[1], "link-tx");
+	assert_int_equal(cfg.lcores[0].n_queues, 0);
+
+	assert_true(cfg.synth.enabled);
+	assert_int_equal(cfg.synth.streams, 8);
+	assert_string_equal(cfg.synth.progress_file, "/run/isthmus/demo-a.progress");
+	assert_int_equal(cfg.link.auth, IST_AUTH_AEAD);
+	assert_string_equal(cfg.link.key_file, "/run/isthmus/link.key");
 
 	assert_true(cfg.link.enabled);
 	assert_int_equal(cfg.link.port, 0);
@@ -970,8 +970,8 @@ static void test_example_demo_b(void **state)
 
 static void test_example_production(void **state)
 {
-	static const char *const roles[] = {"kafka-in", "kafka-in", "batcher", "batcher",
-					    "link-tx",  "link-rx",  "link-rx", "unbatcher"};
+	static const char *const roles[] = {"kafka-in", "kafka-in", "batcher",
+					    "batcher",  "link-rx",  "unbatcher"};
 
 	(void)state;
 	load_example("production.conf");
@@ -994,22 +994,18 @@ static void test_example_production(void **state)
 	assert_int_equal(cfg.ports[1].rx_desc, 1024);
 	assert_int_equal(cfg.ports[1].mtu, 9000);
 
-	assert_int_equal(cfg.n_lcores, 8);
-	for (unsigned int i = 0; i < 8; i++) {
+	assert_int_equal(cfg.n_lcores, 6);
+	for (unsigned int i = 0; i < 6; i++) {
 		assert_int_equal(cfg.lcores[i].id, i + 2);
 		assert_int_equal(cfg.lcores[i].cpu, -1);
 		assert_int_equal(cfg.lcores[i].idle_sleep_us, 0);
 		assert_string_equal(cfg.lcores[i].roles[0], roles[i]);
+		assert_int_equal(cfg.lcores[i].n_queues, 0);
 	}
-	assert_int_equal(cfg.lcores[7].n_roles, 2);
-	assert_string_equal(cfg.lcores[7].roles[1], "kafka-out");
-	assert_int_equal(cfg.lcores[5].n_queues, 1);
-	assert_int_equal(cfg.lcores[5].queues[0].port, 0);
-	assert_int_equal(cfg.lcores[5].queues[0].queue, 0);
-	assert_int_equal(cfg.lcores[6].n_queues, 1);
-	assert_int_equal(cfg.lcores[6].queues[0].port, 0);
-	assert_int_equal(cfg.lcores[6].queues[0].queue, 1);
-	assert_int_equal(cfg.lcores[0].n_queues, 0);
+	assert_int_equal(cfg.lcores[4].n_roles, 2);
+	assert_string_equal(cfg.lcores[4].roles[1], "link-tx");
+	assert_int_equal(cfg.lcores[5].n_roles, 2);
+	assert_string_equal(cfg.lcores[5].roles[1], "kafka-out");
 
 	assert_true(cfg.link.enabled);
 	assert_int_equal(cfg.link.port, 0);
