@@ -206,6 +206,48 @@ static bool print_reasons(FILE *out, const char *who, const json_t *reasons, boo
 	return any;
 }
 
+static double real_or(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) : 0.0;
+}
+
+static void print_link(FILE *out, const json_t *l)
+{
+	const json_t *tx = json_object_get(l, "tx"), *rx = json_object_get(l, "rx");
+	const json_t *fr = json_object_get(l, "frames"), *drops = json_object_get(l, "dropped");
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(l))
+		return;
+	fprintf(out,
+		"\nLINK   %s, %s, capacity %lld Mb/s, rtt %.1f ms (rto %.1f ms), in flight %lld\n",
+		str_or(l, "state", "-"),
+		json_is_true(json_object_get(l, "authenticated")) ? "AES-256-GCM"
+								  : "UNAUTHENTICATED",
+		int_or(l, "capacity_mbps"), real_or(l, "srtt_us") / 1000.0,
+		real_or(l, "rto_us") / 1000.0, int_or(l, "inflight"));
+	fprintf(out,
+		"       sending %.1f Mb/s, goodput %.1f Mb/s, loss %.2f %% (%lld retransmits of "
+		"%lld)\n",
+		real_or(l, "tx_mbps"), real_or(l, "goodput_mbps"), real_or(l, "loss_pct"),
+		int_or(tx, "retransmits"), int_or(tx, "data"));
+	fprintf(out,
+		"       frames sent %lld, delivered %lld, bad %lld; rx %lld packets, %lld "
+		"duplicates, "
+		"%lld stale; peer restarts %lld\n",
+		int_or(fr, "sent"), int_or(fr, "ok"), int_or(fr, "bad"), int_or(rx, "packets"),
+		int_or(rx, "duplicates"), int_or(rx, "stale_epoch"), int_or(l, "peer_restarts"));
+	if (json_object_size(drops) > 0) {
+		fprintf(out, "       dropped:");
+		json_object_foreach((json_t *)drops, key, v)
+			fprintf(out, " %s %lld", key, (long long)json_integer_value(v));
+		fputc('\n', out);
+	}
+}
+
 void ist_cli_print_status(FILE *out, const json_t *doc)
 {
 	const json_t *dp = json_object_get(doc, "dataplane");
@@ -214,6 +256,7 @@ void ist_cli_print_status(FILE *out, const json_t *doc)
 	print_header(out, doc);
 	print_lcores(out, json_object_get(dp, "lcores"));
 	print_ports(out, json_object_get(dp, "ports"));
+	print_link(out, json_object_get(dp, "link"));
 	print_kafka(out, json_object_get(doc, "kafka"));
 	print_reasons(out, "  by the data plane: ", json_object_get(dp, "ipc_rejected"), &header);
 	print_reasons(out, "  by control:        ", json_object_get(dp, "control_rejected"),

@@ -82,6 +82,52 @@ static json_t *render_port(const struct ist_ipc_port_status *ps)
 			 counters);
 }
 
+static json_t *render_link(const struct ist_ipc_link_status *l)
+{
+	static const char *const states[] = {"down", "hello", "established"};
+	uint64_t sent = l->tx_data + l->tx_retx;
+	json_t *drops = json_object();
+	json_t *o;
+
+	if (!l->present)
+		return json_null();
+	for (unsigned int i = 1; i < IST_IPC_LINK_DROPS; i++)
+		if (l->rx_drop[i] != 0)
+			json_object_set_new(drops, ist_ipc_link_drop_name(i),
+					    json_u64(l->rx_drop[i]));
+	o = json_pack("{s:s, s:b, s:I, s:o, s:o, s:o}", "state",
+		      l->state < 3 ? states[l->state] : "unknown", "authenticated", l->keyed != 0,
+		      "capacity_mbps", (json_int_t)l->capacity_mbps, "srtt_us",
+		      json_u64(l->srtt_us), "rto_us", json_u64(l->rto_us), "inflight",
+		      json_u64(l->inflight));
+	json_object_set_new(o, "tx_mbps", json_real((double)l->tx_kbps / 1000.0));
+	json_object_set_new(o, "goodput_mbps", json_real((double)l->goodput_kbps / 1000.0));
+	/* Retransmitted share of what was sent: the loss the link saw, as the sender sees it. */
+	json_object_set_new(o, "loss_pct",
+			    json_real(sent ? 100.0 * (double)l->tx_retx / (double)sent : 0.0));
+	json_object_set_new(o, "tx",
+			    json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "data",
+				      json_u64(l->tx_data), "retransmits", json_u64(l->tx_retx),
+				      "acks", json_u64(l->tx_ack), "credits",
+				      json_u64(l->tx_credit), "hellos", json_u64(l->tx_hello),
+				      "heartbeats", json_u64(l->tx_hb), "failed",
+				      json_u64(l->tx_fail), "bytes", json_u64(l->tx_bytes)));
+	json_object_set_new(
+		o, "rx",
+		json_pack("{s:o, s:o, s:o, s:o, s:o}", "packets", json_u64(l->rx_pkts), "bytes",
+			  json_u64(l->rx_bytes), "duplicates", json_u64(l->rx_dup), "stale_epoch",
+			  json_u64(l->rx_stale_epoch), "foreign", json_u64(l->rx_foreign)));
+	json_object_set_new(o, "dropped", drops);
+	json_object_set_new(o, "frames",
+			    json_pack("{s:o, s:o, s:o, s:o, s:o}", "sent", json_u64(l->frames_sent),
+				      "ok", json_u64(l->frames_ok), "bad", json_u64(l->frames_bad),
+				      "out_of_order", json_u64(l->frames_out_of_order),
+				      "bytes_delivered", json_u64(l->bytes_delivered)));
+	json_object_set_new(o, "peer_restarts", json_u64(l->peer_restarts));
+	json_object_set_new(o, "peer_deaths", json_u64(l->peer_deaths));
+	return o;
+}
+
 static json_t *render_reasons(const uint64_t *counts)
 {
 	json_t *o = json_object();
@@ -129,6 +175,7 @@ static json_t *render_dataplane(const struct ist_ctl_view *v)
 		json_array_append_new(ports, render_port(&ds->ports[i]));
 	json_object_set_new(o, "lcores", lcores);
 	json_object_set_new(o, "ports", ports);
+	json_object_set_new(o, "link", ds ? render_link(&ds->st.link) : json_null());
 	json_object_set_new(o, "ipc_rx_msgs", ds ? json_u64(ds->st.ipc_rx_msgs) : json_null());
 	json_object_set_new(o, "ipc_rejected",
 			    ds ? render_reasons(ds->st.ipc_rejected) : json_object());
@@ -399,6 +446,62 @@ static void prom_ports(FILE *f, const struct ist_ctl_view *v, const struct ist_d
 	}
 }
 
+static void prom_link(FILE *f, const struct ist_ctl_view *v, const struct ist_ipc_link_status *l)
+{
+	static const struct {
+		size_t off;
+		const char *name, *type, *help;
+	} fams[] = {
+#define LINK_FIELD(field, name, type, help) \
+	{offsetof(struct ist_ipc_link_status, field), name, type, help}
+		LINK_FIELD(srtt_us, "isthmus_link_srtt_microseconds", "gauge", "Smoothed RTT."),
+		LINK_FIELD(rto_us, "isthmus_link_rto_microseconds", "gauge",
+			   "Retransmission timeout."),
+		LINK_FIELD(inflight, "isthmus_link_inflight_packets", "gauge",
+			   "DATA not yet acknowledged."),
+		LINK_FIELD(tx_data, "isthmus_link_tx_data_packets_total", "counter",
+			   "DATA packets sent first time."),
+		LINK_FIELD(tx_retx, "isthmus_link_retransmits_total", "counter",
+			   "DATA packets sent again."),
+		LINK_FIELD(tx_bytes, "isthmus_link_tx_bytes_total", "counter",
+			   "Bytes sent on the link port."),
+		LINK_FIELD(tx_fail, "isthmus_link_tx_failed_total", "counter",
+			   "Packets the port refused."),
+		LINK_FIELD(rx_pkts, "isthmus_link_rx_packets_total", "counter",
+			   "Packets received."),
+		LINK_FIELD(rx_dup, "isthmus_link_rx_duplicates_total", "counter",
+			   "Duplicate packets dropped."),
+		LINK_FIELD(frames_sent, "isthmus_link_frames_sent_total", "counter",
+			   "Frames sent."),
+		LINK_FIELD(frames_ok, "isthmus_link_frames_delivered_total", "counter",
+			   "Frames released in order."),
+		LINK_FIELD(frames_bad, "isthmus_link_frames_bad_total", "counter",
+			   "Frames that failed verification."),
+		LINK_FIELD(bytes_delivered, "isthmus_link_delivered_bytes_total", "counter",
+			   "Frame bytes released in order."),
+		LINK_FIELD(goodput_kbps, "isthmus_link_goodput_kbps", "gauge",
+			   "Frame bytes delivered per second, in kbit/s."),
+		LINK_FIELD(peer_restarts, "isthmus_link_peer_restarts_total", "counter",
+			   "Peer restarts seen (new epochs)."),
+#undef LINK_FIELD
+	};
+
+	if (!l->present)
+		return;
+	prom_simple_u64(f, v, "isthmus_link_established", "gauge",
+			"1 when the link session is established.", l->state == 2);
+	for (unsigned int i = 0; i < sizeof(fams) / sizeof(fams[0]); i++)
+		prom_simple_u64(f, v, fams[i].name, fams[i].type, fams[i].help,
+				*(const uint64_t *)((const uint8_t *)l + fams[i].off));
+	prom_family(f, "isthmus_link_rx_dropped_total", "counter",
+		    "Link packets dropped on receipt, by reason.");
+	for (unsigned int i = 1; i < IST_IPC_LINK_DROPS; i++) {
+		prom_start(f, v, "isthmus_link_rx_dropped_total");
+		prom_label(f, "reason", ist_ipc_link_drop_name(i));
+		prom_u64(f, l->rx_drop[i]);
+	}
+}
+
 static void prom_reasons(FILE *f, const struct ist_ctl_view *v, const char *name, const char *help,
 			 const uint64_t *counts)
 {
@@ -490,6 +593,7 @@ int ist_render_metrics(const struct ist_ctl_view *v, char **out, size_t *outlen)
 		prom_lcores(f, v, ds);
 		prom_roles(f, v, ds);
 		prom_ports(f, v, ds);
+		prom_link(f, v, &ds->st.link);
 	}
 	prom_kafka(f, v);
 

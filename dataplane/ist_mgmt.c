@@ -16,6 +16,7 @@
 
 #include "ist_config.h"
 #include "ist_lcore.h"
+#include "ist_link.h"
 #include "ist_mgmt.h"
 #include "ist_port.h"
 
@@ -84,6 +85,58 @@ static int reply_error(int fd, uint32_t seq, int32_t status, const char *fmt, ..
 	return reply(fd, IST_IPC_ERROR, seq, &r, sizeof(r));
 }
 
+static void link_status(struct ist_mgmt *m, struct ist_ipc_link_status *ls)
+{
+	struct ist_link *l = ist_link_get();
+	struct ist_link_stats st;
+	uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+
+	if (l == NULL)
+		return;
+	ist_link_stats_get(l, &st);
+	ls->present = 1;
+	ls->state = st.state;
+	ls->keyed = m->cfg->link.auth == IST_AUTH_AEAD;
+	ls->capacity_mbps = m->cfg->link.capacity_mbps;
+	ls->srtt_us = st.srtt_us;
+	ls->rto_us = st.rto_us;
+	ls->inflight = st.inflight;
+	ls->tx_data = st.tx_data;
+	ls->tx_retx = st.tx_retx;
+	ls->tx_ack = st.tx_ack;
+	ls->tx_credit = st.tx_credit;
+	ls->tx_hello = st.tx_hello;
+	ls->tx_hb = st.tx_hb;
+	ls->tx_fail = st.tx_fail;
+	ls->tx_bytes = st.tx_bytes;
+	ls->rx_pkts = st.rx_pkts;
+	ls->rx_bytes = st.rx_bytes;
+	ls->rx_dup = st.rx_dup;
+	ls->rx_stale_epoch = st.rx_stale_epoch;
+	ls->rx_foreign = st.rx_foreign;
+	for (unsigned int i = 0; i < IST_IPC_LINK_DROPS && i < RTE_DIM(st.rx_drop); i++)
+		ls->rx_drop[i] = st.rx_drop[i];
+	ls->frames_sent = st.frames_sent;
+	ls->frames_ok = st.frames_ok;
+	ls->frames_bad = st.frames_bad;
+	ls->frames_out_of_order = st.frames_out_of_order;
+	ls->bytes_delivered = st.bytes_delivered;
+	ls->peer_restarts = st.peer_restarts;
+	ls->peer_deaths = st.peer_deaths;
+	/* Rates over the time since the previous status request. */
+	if (m->rate_tsc != 0 && now > m->rate_tsc && hz != 0) {
+		uint64_t dt_us = (now - m->rate_tsc) * 1000000 / hz;
+
+		if (dt_us > 0) {
+			ls->tx_kbps = (st.tx_bytes - m->rate_tx_bytes) * 8000 / dt_us;
+			ls->goodput_kbps = (st.bytes_delivered - m->rate_delivered) * 8000 / dt_us;
+		}
+	}
+	m->rate_tsc = now;
+	m->rate_tx_bytes = st.tx_bytes;
+	m->rate_delivered = st.bytes_delivered;
+}
+
 size_t ist_mgmt_status_build(struct ist_mgmt *m, uint8_t *buf, size_t len)
 {
 	const struct ist_config *cfg = m->cfg;
@@ -106,6 +159,7 @@ size_t ist_mgmt_status_build(struct ist_mgmt *m, uint8_t *buf, size_t len)
 	st->ipc_rx_msgs = m->rx_msgs;
 	memcpy(st->ipc_rejected, m->rejected, sizeof(st->ipc_rejected));
 
+	link_status(m, &st->link);
 	ls = (struct ist_ipc_lcore_status *)(st + 1);
 	for (unsigned int i = 0; i < m->n_lcores; i++, ls++) {
 		const struct ist_lcore *lc = m->lcores[i];

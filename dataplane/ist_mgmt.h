@@ -37,11 +37,12 @@ struct ist_mgmt {
 	const struct ist_config *cfg;
 	struct ist_lcore **lcores;
 	unsigned int n_lcores;
-	const uint16_t *port_ids;                   /* per cfg->ports[] index */
-	volatile uint8_t *port_ready;               /* per port: mgmt: rw, lcores: ro */
-	uint32_t port_restarts[IST_CFG_MAX_PORTS];  /* mgmt: rw */
-	uint8_t port_down_ticks[IST_CFG_MAX_PORTS]; /* mgmt: rw */
-	uint64_t last_watch_ms;                     /* mgmt: rw */
+	const uint16_t *port_ids;                         /* per cfg->ports[] index */
+	volatile uint8_t *port_ready;                     /* per port: mgmt: rw, lcores: ro */
+	uint32_t port_restarts[IST_CFG_MAX_PORTS];        /* mgmt: rw */
+	uint8_t port_down_ticks[IST_CFG_MAX_PORTS];       /* mgmt: rw */
+	uint64_t last_watch_ms;                           /* mgmt: rw */
+	uint64_t rate_tsc, rate_tx_bytes, rate_delivered; /* mgmt: rw: the last rate sample */
 	uint64_t start_tsc;
 	uint64_t start_unix_ms;
 	int listen_fd;

@@ -77,6 +77,36 @@ static inline const char *ist_ipc_reject_name(unsigned int r)
 	return r < IST_IPC_REJ_MAX ? names[r] : "unknown";
 }
 
+#define IST_IPC_LINK_DROPS 16 /* by -enum ist_wire_err; names from ist_wire_err_name() */
+
+/** Name of link drop reason @p i (the negated enum ist_wire_err), for status and metrics. */
+static inline const char *ist_ipc_link_drop_name(unsigned int i)
+{
+	static const char *const names[IST_IPC_LINK_DROPS] = {
+		"ok",         "truncated", "oversized", "bad_magic", "bad_version", "bad_type",
+		"bad_length", "bad_tag",   "bad_field", "bad_range", "bad_frag",    "bad_codec",
+		"bad_crc",    "replayed",  "too_old",   "no_space",
+	};
+	return i < IST_IPC_LINK_DROPS ? names[i] : "unknown";
+}
+
+/** The inter-region link, as its owning lcore counts it. */
+struct ist_ipc_link_status {
+	uint8_t present; /**< 0: no [link] in the core map */
+	uint8_t state;   /**< 0 down, 1 hello, 2 established */
+	uint8_t keyed;   /**< packets sealed with AES-256-GCM */
+	uint8_t reserved;
+	uint32_t capacity_mbps;
+	uint64_t srtt_us, rto_us, inflight;
+	uint64_t tx_data, tx_retx, tx_ack, tx_credit, tx_hello, tx_hb, tx_fail, tx_bytes;
+	uint64_t rx_pkts, rx_bytes, rx_dup, rx_stale_epoch, rx_foreign;
+	uint64_t rx_drop[IST_IPC_LINK_DROPS];
+	uint64_t frames_sent, frames_ok, frames_bad, frames_out_of_order, bytes_delivered;
+	uint64_t peer_restarts, peer_deaths;
+	uint64_t tx_kbps;      /**< link bytes sent, over the last status interval */
+	uint64_t goodput_kbps; /**< frame bytes delivered in order, same interval */
+};
+
 /** Status snapshot: header, then n_lcores lcore records, then n_ports port records. */
 struct ist_ipc_status {
 	char appliance[IST_IPC_NAME_LEN];
@@ -88,6 +118,7 @@ struct ist_ipc_status {
 	uint16_t n_ports;
 	uint64_t ipc_rx_msgs;
 	uint64_t ipc_rejected[IST_IPC_REJ_MAX];
+	struct ist_ipc_link_status link;
 };
 
 #define IST_IPC_MAX_ROLES 8

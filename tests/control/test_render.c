@@ -100,6 +100,17 @@ static const char expected_status[] =
 	"    \"counters\": {\"ipackets\": 11, \"opackets\": 12, \"ibytes\": 1300, \"obytes\": 1400,"
 	"                 \"imissed\": 1, \"ierrors\": 2, \"oerrors\": 3, \"rx_nombuf\": 4}}"
 	"  ],"
+	"  \"link\": {\"state\": \"established\", \"authenticated\": true, \"capacity_mbps\": 200,"
+	"   \"srtt_us\": 60000, \"rto_us\": 120000, \"inflight\": 5, \"tx_mbps\": 1.5,"
+	"   \"goodput_mbps\": 0.9, \"loss_pct\": 2.0,"
+	"   \"tx\": {\"data\": 98, \"retransmits\": 2, \"acks\": 50, \"credits\": 4, \"hellos\": 1,"
+	"          \"heartbeats\": 3, \"failed\": 0, \"bytes\": 150000},"
+	"   \"rx\": {\"packets\": 80, \"bytes\": 120000, \"duplicates\": 1, \"stale_epoch\": 0,"
+	"          \"foreign\": 0},"
+	"   \"dropped\": {\"bad_tag\": 2},"
+	"   \"frames\": {\"sent\": 10, \"ok\": 9, \"bad\": 0, \"out_of_order\": 0,"
+	"              \"bytes_delivered\": 90000},"
+	"   \"peer_restarts\": 1, \"peer_deaths\": 0},"
 	"  \"ipc_rx_msgs\": 10,"
 	"  \"ipc_rejected\": {\"bad_magic\": 0, \"bad_version\": 0, \"oversized\": 0,"
 	"                   \"truncated\": 1, \"unknown_type\": 0, \"bad_payload\": 0},"
@@ -288,6 +299,10 @@ static void test_metrics_lines_exact(void **state)
 		"isthmus_role_polls_total{appliance=\"t-app\",lcore=\"2\",role=\"kafka-in\"} 0");
 	assert_line(text, "isthmus_port_link_up{appliance=\"t-app\",port=\"link0\"} 1");
 	assert_line(text, "isthmus_port_restarts_total{appliance=\"t-app\",port=\"link0\"} 2");
+	assert_line(text, "isthmus_link_retransmits_total{appliance=\"t-app\"} 2");
+	assert_line(text,
+		    "isthmus_link_rx_dropped_total{appliance=\"t-app\",reason=\"bad_tag\"} 2");
+	assert_line(text, "isthmus_link_established{appliance=\"t-app\"} 1");
 	assert_line(text, "isthmus_port_link_speed_mbps{appliance=\"t-app\",port=\"link0\"} 10000");
 	assert_line(text, "isthmus_port_mtu_bytes{appliance=\"t-app\",port=\"link0\"} 1500");
 	assert_line(text, "isthmus_port_rx_packets_total{appliance=\"t-app\",port=\"link0\"} 11");

@@ -20,6 +20,7 @@
 #include "ist_config.h"
 #include "ist_lcore.h"
 #include "ist_mgmt.h"
+#include "ist_wire.h"
 
 static struct ist_config cfg;
 static struct ist_lcore lc;
@@ -319,10 +320,20 @@ static void test_lcore_that_never_answers_times_out(void **state)
 	assert_false(lc.paused);
 }
 
+/* Control names link drops without the codec: the two tables must agree. */
+static void test_link_drop_names_match_codec(void **state)
+{
+	(void)state;
+	assert_int_equal(IST_WIRE_ERR_COUNT, IST_IPC_LINK_DROPS);
+	for (int i = 1; i < IST_WIRE_ERR_COUNT; i++)
+		assert_string_equal(ist_ipc_link_drop_name(i), ist_wire_err_name(-i));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_check_framing),
+		cmocka_unit_test(test_link_drop_names_match_codec),
 		cmocka_unit_test_setup_teardown(test_hello_and_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_partial_message_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_version_rejected_and_counted, setup,
