@@ -188,12 +188,19 @@ static bool on_deliver(void *arg, uint32_t stream, uint32_t seq, const uint8_t *
 
 static void releases_flush(struct ist_link *l, uint64_t now)
 {
-	for (uint32_t i = 0; i < l->n_rel; i++)
-		ist_reasm_release(l->reasm, l->rel[i].stream, l->rel[i].seq, now);
-	if (l->n_rel == MAX_RELEASES)
-		for (uint32_t s = 0; s < l->n_streams; s++)
-			ist_reasm_deliver(l->reasm, s);
-	l->n_rel = 0;
+	while (l->n_rel != 0) {
+		bool full = l->n_rel == MAX_RELEASES;
+
+		for (uint32_t i = 0; i < l->n_rel; i++)
+			ist_reasm_release(l->reasm, l->rel[i].stream, l->rel[i].seq, now);
+		l->n_rel = 0;
+		if (!full)
+			break;
+		/* Delivery stopped at a full list, on some stream: let every stream go on,
+		 * now that the list is empty again. */
+		for (uint32_t st = 0; st < l->n_streams; st++)
+			ist_reasm_deliver(l->reasm, st);
+	}
 }
 
 /* Build and send one packet; @p payload is plaintext. @return 0 or -1. HOT. */
