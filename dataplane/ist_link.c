@@ -322,7 +322,7 @@ static void peer_new(struct ist_link *l, uint32_t epoch, uint64_t now)
 	ist_reasm_epoch_reset(l->reasm, now);
 	/* Its receiver lost what was in flight: our data resumes where it says. */
 	l->discarding = true;
-	ist_txwin_reset(l->txw, now);
+	ist_txwin_discard(l->txw, now);
 	while (l->retx_head != l->retx_tail)
 		buf_put(l, l->retx_fifo[l->retx_head++ & l->retx_mask]);
 	l->discarding = false;

@@ -401,6 +401,19 @@ uint32_t ist_txwin_timeout(struct ist_txwin *tw, uint64_t now)
 	return n;
 }
 
+uint32_t ist_txwin_discard(struct ist_txwin *tw, uint64_t now)
+{
+	uint32_t n = 0;
+
+	if (tw->inflight != 0)
+		n = take_range(tw, tw->una, tw->next_pn - 1, LEAVE_RESET);
+	/* pns go on: within our epoch a pn (and so a nonce) is never used twice */
+	tw->una = tw->next_pn;
+	tw->timer_base = now;
+	ist_rto_backoff_clear(&tw->rto);
+	return n;
+}
+
 uint32_t ist_txwin_reset(struct ist_txwin *tw, uint64_t now)
 {
 	uint32_t n = 0;

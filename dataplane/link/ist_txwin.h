@@ -161,6 +161,13 @@ struct ist_txwin *ist_txwin_create(const struct ist_txwin_conf *c, const struct 
 void ist_txwin_free(struct ist_txwin *tw);
 
 /**
+ * The peer started a new epoch (it restarted): every outstanding packet goes
+ * to `on_lost` (the caller frees it: the new receiver resumes by credits),
+ * but our pns go on, so no pn is used twice in our epoch. @return packets.
+ */
+uint32_t ist_txwin_discard(struct ist_txwin *tw, uint64_t now);
+
+/**
  * Start a new epoch: every outstanding packet goes to `on_lost` (the caller
  * knows it is resetting and frees or requeues them), pns restart at 1. The
  * RTT estimate is kept (same path), the backoff is not.

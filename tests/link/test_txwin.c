@@ -551,10 +551,31 @@ static void test_reset(void **state)
 	ist_txwin_free(tw);
 }
 
+/* Regression: a peer restart must not rewind our pns, or a pn (and its
+ * nonce) is reused and the peer takes a new packet for an old one. */
+static void test_discard_keeps_pns(void **state)
+{
+	struct ist_txwin *tw = mk(64);
+	uint64_t i, ctl;
+
+	(void)state;
+	ctl = ist_txwin_pn_take(tw); /* a HELLO before the peer was known */
+	assert_int_equal(ctl, 1);
+	for (i = 1; i <= 4; i++)
+		send1(tw, i, 100, 0, 0);
+	assert_int_equal(ist_txwin_discard(tw, 10 * MS), 4);
+	assert_int_equal(rec.n_lost, 4);
+	assert_int_equal(tw->inflight, 0);
+	assert_int_equal(tw->next_pn, 6);
+	assert_int_equal(send1(tw, 9, 100, 0, 20 * MS), 6);
+	ist_txwin_free(tw);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create),
+		cmocka_unit_test(test_discard_keeps_pns),
 		cmocka_unit_test(test_ack_by_cum),
 		cmocka_unit_test(test_ack_by_ranges),
 		cmocka_unit_test(test_fast_retransmit_threshold),
