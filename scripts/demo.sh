@@ -105,4 +105,15 @@ while :; do
 	sleep 5
 done
 echo
+# The link carried synthetic frames both ways, and every one checked out.
+for c in "$conf_a" "$conf_b"; do
+	"$B/control/isthmus" -c "$c" status --json | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+l = s["dataplane"]["link"]
+f = l["frames"]
+print("demo: %s: link %s, %d frames delivered and verified, %d bad, rtt %.1f ms" % (
+    s["appliance"]["id"], l["state"], f["ok"], f["bad"], l["srtt_us"] / 1000.0))
+sys.exit(0 if l["state"] == "established" and f["ok"] > 0 and f["bad"] == 0 else 1)'
+done
 say "ok: stopping regions and appliances"
