@@ -24,55 +24,16 @@ REGION=$bld/perf/isthmus-region
 
 tmp=$(mktemp -d /tmp/isthmus-it.XXXXXX)
 tag=it$$
-pids=()
-fails=0
-
-log() { printf '# %s\n' "$*"; }
-ok() { printf 'ok - %s\n' "$*"; }
-not_ok() {
-	printf 'not ok - %s\n' "$*"
-	fails=$((fails + 1))
-}
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	if "$@" >&2; then ok "$what"; else not_ok "$what"; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	if [ $fails -ne 0 ] || [ "${1:-}" = fail ]; then
-		for f in "$tmp"/*.log; do
-			[ -f "$f" ] || continue
-			log "--- $f"
-			tail -n 20 "$f" | sed 's/^/# /'
-		done
+	stop_all
+	if [ $fails -ne 0 ]; then
+		show_logs 20
 	fi
 	rm -rf "$tmp" "/var/run/dpdk/isthmus-$tag-a" "/var/run/dpdk/isthmus-$tag-b"
 }
 trap cleanup EXIT
-
-wait_for() { # wait_for SECONDS COMMAND...
-	local t=$1
-	shift
-	for _ in $(seq $((t * 10))); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-start() { # start NAME COMMAND...; sets $last_pid
-	local name=$1
-	shift
-	"$@" >>"$tmp/$name.log" 2>&1 &
-	last_pid=$!
-	pids+=("$last_pid")
-}
 
 # stop_wait PID SECONDS: SIGTERM and wait; sets stop_rc to the exit status or "hung".
 # Not run in a subshell: only this shell can wait for its children.
@@ -115,8 +76,7 @@ for r in a b; do
 		exit 1
 	}
 done
-hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
-(umask 077 && printf 'key 1 %s %s send\n' "$(hex 32)" "$(hex 4)" >"$tmp/link.key")
+make_link_key "$tmp/link.key"
 export ISTHMUS_LINK_KEY_FILE=$tmp/link.key ISTHMUS_SYNTH_DIR=$tmp
 export ISTHMUS_REGION_A_BOOTSTRAP=$(cat "$tmp/region-a.bootstrap")
 export ISTHMUS_REGION_B_BOOTSTRAP=$(cat "$tmp/region-b.bootstrap")

@@ -27,58 +27,18 @@ FRAMES=400 # per stream: ~25 MB, several seconds at the 50 Mb/s link below
 
 tmp=$(mktemp -d /tmp/isthmus-link.XXXXXX)
 tag=lt$$
-pids=()
-fails=0
-
-log() { printf '# %s\n' "$*"; }
-ok() { printf 'ok - %s\n' "$*"; }
-not_ok() {
-	printf 'not ok - %s\n' "$*"
-	fails=$((fails + 1))
-}
-check() {
-	local what=$1
-	shift
-	if "$@" >&2; then ok "$what"; else not_ok "$what"; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
+	stop_all
 	if [ $fails -ne 0 ]; then
-		for f in "$tmp"/*.log; do
-			[ -f "$f" ] || continue
-			log "--- $f"
-			tail -n 15 "$f" | sed 's/^/# /'
-		done
+		show_logs 15
 	fi
 	rm -rf "$tmp" /var/run/dpdk/isthmus-$tag-* /var/run/dpdk/$tag-wanem
 }
 trap cleanup EXIT
 
-wait_for() {
-	local t=$1
-	shift
-	for _ in $(seq $((t * 10))); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-start() {
-	local name=$1
-	shift
-	"$@" >>"$tmp/$name.log" 2>&1 &
-	last_pid=$!
-	pids+=("$last_pid")
-}
-
-hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
-(umask 077 && printf 'key 1 %s %s send\n' "$(hex 32)" "$(hex 4)" >"$tmp/link.key")
+make_link_key "$tmp/link.key"
 export ISTHMUS_LINK_KEY_FILE=$tmp/link.key ISTHMUS_SYNTH_DIR=$tmp
 export ISTHMUS_REGION_A_BOOTSTRAP=127.0.0.1:9 ISTHMUS_REGION_B_BOOTSTRAP=127.0.0.1:9
 
