@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # WAN goodput benchmark: isthmus link vs kernel TCP (iperf3, CUBIC) through
 # isthmus-wanem, per cell of RTT (ms) x loss (%), both rate-capped at 200 Mbit/s.
 #
