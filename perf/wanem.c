@@ -46,6 +46,7 @@
 
 #include "ist_config.h"
 #include "ist_port.h"
+#include "ist_linectl.h"
 #include "wanem_model.h"
 
 #define PROG                   "isthmus-wanem"
@@ -1313,109 +1314,18 @@ static void teardown(void)
 
 /* ---- ctl client ---- */
 
-static int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int ctl_fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
-
 static int ctl_main(int argc, char **argv)
 {
-	static char reply[WANEM_REPLY_MAX + 1];
-	const struct timeval tmo = {.tv_sec = WANEM_CTL_TIMEOUT_S};
-	char line[WANEM_LINE_MAX];
-	struct sockaddr_un sa;
-	const char *path;
-	size_t len = 0, got = 0, alen;
-	ssize_t n;
-	int fd;
+	static const struct ist_linectl c = {
+		.prog = PROG,
+		.example_cmd = "stats",
+		.help = ist_wanem_cmd_help,
+		.line_max = WANEM_LINE_MAX,
+		.reply_max = WANEM_REPLY_MAX,
+		.timeout_s = WANEM_CTL_TIMEOUT_S,
+	};
 
-	if (argc < 4)
-		return ctl_fail("usage: " PROG " ctl PATH COMMAND... (e.g. " PROG
-				" ctl /tmp/wanem.sock stats); %s",
-				ist_wanem_cmd_help);
-	path = argv[2];
-	for (int i = 3; i < argc; i++) {
-		alen = strlen(argv[i]);
-		if (strpbrk(argv[i], "\r\n") != NULL)
-			return ctl_fail("command argument %d has a line break; send one command "
-					"per call",
-					i - 2);
-		if (len + alen + 2 > sizeof(line))
-			return ctl_fail("command is longer than %zu bytes; send a shorter command",
-					sizeof(line) - 2);
-		if (len > 0)
-			line[len++] = ' ';
-		memcpy(line + len, argv[i], alen);
-		len += alen;
-	}
-	line[len] = '\0';
-	if (strspn(line, " \t") == len)
-		return ctl_fail("empty command (e.g. " PROG " ctl %s stats)", path);
-	line[len++] = '\n';
-
-	signal(SIGPIPE, SIG_IGN);
-	if (unix_addr(&sa, path) < 0)
-		return ctl_fail("control socket path %s is too long; use a shorter path", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return ctl_fail("socket(): %s; check the file descriptor limit", strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-
-		close(fd);
-		return ctl_fail("cannot reach control socket %s: %s; start " PROG
-				" with --control %s, or check the path",
-				path, strerror(e), path);
-	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
-	for (size_t off = 0; off < len; off += (size_t)n) {
-		n = send(fd, line + off, len - off, MSG_NOSIGNAL);
-		if (n < 0) {
-			int e = errno;
-
-			close(fd);
-			return ctl_fail("cannot send to control socket %s: %s; check that " PROG
-					" is still running",
-					path, strerror(e));
-		}
-	}
-	while (got < sizeof(reply) - 1 && memchr(reply, '\n', got) == NULL) {
-		n = recv(fd, reply + got, sizeof(reply) - 1 - got, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = n < 0 ? errno : 0;
-
-			close(fd);
-			if (e == EAGAIN || e == EWOULDBLOCK)
-				return ctl_fail("no reply from %s within %d s; check that " PROG
-						" is not stopped or overloaded",
-						path, WANEM_CTL_TIMEOUT_S);
-			return ctl_fail("control socket %s closed without a reply%s%s; check " PROG
-					"'s log",
-					path, e ? ": " : "", e ? strerror(e) : "");
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	reply[got] = '\0';
-	reply[strcspn(reply, "\n")] = '\0';
-	puts(reply);
-	if (strcmp(reply, "ok") == 0 || strncmp(reply, "ok ", 3) == 0)
-		return 0;
-	if (strncmp(reply, "error:", 6) == 0)
-		return 1;
-	return 2;
+	return ist_linectl_main(&c, argc, argv);
 }
 
 int main(int argc, char **argv)
