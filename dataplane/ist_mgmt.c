@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -263,6 +264,32 @@ static void lcores_resume(struct ist_mgmt *m, const bool *paused)
 				 m->lcores[i]->lcore_id, m->lcores[i]->lcore_id);
 }
 
+void ist_mgmt_drops_log(struct ist_mgmt *m, uint64_t now_ms)
+{
+	struct ist_link *l = ist_link_get();
+	struct ist_link_stats st;
+
+	if (l == NULL)
+		return;
+	ist_link_stats_get(l, &st);
+	if (m->drop_base_ms == 0)
+		m->drop_base_ms = now_ms;
+	for (unsigned int i = 1; i < IST_IPC_LINK_DROPS; i++) {
+		uint64_t n = st.rx_drop[i] - m->drop_logged[i];
+
+		if (n == 0 ||
+		    (m->drop_log_ms[i] != 0 && now_ms - m->drop_log_ms[i] < IST_MGMT_DROP_LOG_MS))
+			continue;
+		MGMT_LOG(WARNING,
+			 "link: dropped %" PRIu64 " packet(s): %s (in the last %" PRIu64 " s)", n,
+			 ist_ipc_link_drop_name(i),
+			 (now_ms - (m->drop_log_ms[i] ? m->drop_log_ms[i] : m->drop_base_ms) +
+			  500) / 1000);
+		m->drop_logged[i] = st.rx_drop[i];
+		m->drop_log_ms[i] = now_ms;
+	}
+}
+
 void ist_mgmt_ports_watch(struct ist_mgmt *m)
 {
 	const struct ist_config *cfg = m->cfg;
@@ -470,6 +497,7 @@ static void *mgmt_thread(void *arg)
 		if (mono_ms() - m->last_watch_ms >= 1000) {
 			m->last_watch_ms = mono_ms();
 			ist_mgmt_ports_watch(m);
+			ist_mgmt_drops_log(m, m->last_watch_ms);
 		}
 		if (pfd[1].revents & POLLIN) {
 			int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);

@@ -43,6 +43,9 @@ struct ist_mgmt {
 	uint8_t port_down_ticks[IST_CFG_MAX_PORTS];       /* mgmt: rw */
 	uint64_t last_watch_ms;                           /* mgmt: rw */
 	uint64_t rate_tsc, rate_tx_bytes, rate_delivered; /* mgmt: rw: the last rate sample */
+	uint64_t drop_logged[IST_IPC_LINK_DROPS];         /* mgmt: rw: counter at the last log */
+	uint64_t drop_log_ms[IST_IPC_LINK_DROPS];         /* mgmt: rw: when; 0: never */
+	uint64_t drop_base_ms;                            /* mgmt: rw: first look at drops */
 	uint64_t start_tsc;
 	uint64_t start_unix_ms;
 	int listen_fd;
@@ -68,6 +71,17 @@ int ist_mgmt_start(struct ist_mgmt *m, char *err, size_t errlen);
  * @return 0 (free, or a stale file), -EADDRINUSE (live; @p err says so).
  */
 int ist_mgmt_socket_check(const char *path, char *err, size_t errlen);
+
+/**
+ * Log link drops, at most one line per reason per IST_MGMT_DROP_LOG_MS:
+ * the data path only counts them (a flood of bad packets must not turn into
+ * a flood of log lines, nor cost the lcore a syscall per packet).
+ * @param now_ms monotonic milliseconds
+ * @locality mgmt thread
+ */
+void ist_mgmt_drops_log(struct ist_mgmt *m, uint64_t now_ms);
+
+#define IST_MGMT_DROP_LOG_MS 10000
 
 /** Stop the thread, close clients, remove the socket file. */
 void ist_mgmt_stop(struct ist_mgmt *m);
