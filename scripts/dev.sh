@@ -17,7 +17,7 @@ PACKAGES=(
 	libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
 	liblz4-dev libzstd-dev libhyperscan-dev
 	libssl-dev clang libclang-rt-14-dev iperf3
-	kcat clang-format iproute2 procps
+	kcat lz4 zstd clang-format iproute2 procps
 )
 
 say() { printf 'isthmus: %s\n' "$*" >&2; }
