@@ -46,6 +46,7 @@ struct loader {
 	char *err;
 	size_t errlen;
 	struct ist_config *cfg;
+	ist_config_regex_check_t check; /* NULL: patterns are not checked */
 	struct rte_cfgfile *file;
 	unsigned int n_sections, n_keys;
 	struct scan_section sections[SCAN_MAX_SECTIONS];
@@ -355,6 +356,8 @@ static void *section_base(struct ist_config *cfg, const struct scan_section *sec
 		return &cfg->flows[sec->index];
 	if (strcmp(sec->kind, "class") == 0)
 		return &cfg->classes[sec->index];
+	if (strcmp(sec->kind, "rule") == 0)
+		return &cfg->rules[sec->index];
 	return NULL;
 }
 
@@ -492,6 +495,114 @@ static int parse_codec(const char *v)
 	return 0;
 }
 
+/* A Kafka topic name: 1..249 of [A-Za-z0-9._-], and not "." or "..". */
+static bool topic_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= IST_CFG_TOPIC_LEN || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+			return false;
+	return true;
+}
+
+/* Hand @p re to the checker, if any; @p item says whether it is one item of a list. */
+static int check_regex(struct loader *ld, int line, const char *where, bool item, const char *re)
+{
+	char msg[256] = "";
+
+	if (ld->check == NULL || ld->check(re, msg, sizeof(msg)) == 0)
+		return 0;
+	return fail(ld, line,
+		    "%s%s'%s' is not a usable pattern: %s; fix the expression (hyperscan syntax: "
+		    "PCRE without back-references or lookaround; write ';' as \\x3b)",
+		    where, item ? " item " : " = ", re, msg);
+}
+
+/* A record header name, as rules name it: match = header:NAME, action = tag:NAME=VALUE. */
+static int header_name(struct loader *ld, int line, const char *where, const char *v,
+		       const char *name, size_t len, char *out, const char *example)
+{
+	char tmp[CFG_VALUE_LEN];
+
+	if (len == 0)
+		return fail(ld, line, "%s = '%s' names no header; write %s", where, v, example);
+	if (len >= IST_CFG_HEADER_LEN)
+		return fail(ld, line, "%s = '%s': header name is longer than %d characters", where,
+			    v, IST_CFG_HEADER_LEN - 1);
+	memcpy(tmp, name, len);
+	tmp[len] = '\0';
+	if (!name_ok(tmp))
+		return fail(ld, line,
+			    "%s = '%s': header name '%s' may hold only letters, digits, '_', '-' "
+			    "and '.'; write %s",
+			    where, v, tmp, example);
+	memcpy(out, tmp, len + 1);
+	return 0;
+}
+
+static int parse_match(struct loader *ld, int line, const char *where, const char *v,
+		       struct ist_cfg_rule_match *m)
+{
+	memset(m, 0, sizeof(*m));
+	if (strcmp(v, "key") == 0) {
+		m->field = IST_RULE_MATCH_KEY;
+		return 0;
+	}
+	if (strcmp(v, "value") == 0) {
+		m->field = IST_RULE_MATCH_VALUE;
+		return 0;
+	}
+	if (strncmp(v, "header:", 7) == 0) {
+		m->field = IST_RULE_MATCH_HEADER;
+		return header_name(ld, line, where, v, v + 7, strlen(v + 7), m->header,
+				   "header:<name>, e.g. header:content-type");
+	}
+	return fail(ld, line,
+		    "%s = '%s' is not key, value or header:<name>; write e.g. match = value", where,
+		    v);
+}
+
+static int parse_action(struct loader *ld, int line, const char *where, const char *v,
+			struct ist_cfg_rule_action *a)
+{
+	const char *eq;
+
+	memset(a, 0, sizeof(*a));
+	if (strcmp(v, "drop") == 0) {
+		a->kind = IST_RULE_ACTION_DROP;
+		return 0;
+	}
+	if (strncmp(v, "route:", 6) == 0) {
+		if (!topic_ok(v + 6))
+			return fail(
+				ld, line,
+				"%s = '%s': '%s' is not a Kafka topic name; write route:<topic> "
+				"with 1..%d letters, digits, '.', '_' or '-'",
+				where, v, v + 6, IST_CFG_TOPIC_LEN - 1);
+		a->kind = IST_RULE_ACTION_ROUTE;
+		snprintf(a->topic, sizeof(a->topic), "%s", v + 6);
+		return 0;
+	}
+	if (strncmp(v, "tag:", 4) == 0) {
+		eq = strchr(v + 4, '=');
+		if (eq == NULL)
+			return fail(ld, line,
+				    "%s = '%s' lacks the header value; write tag:<header>=<value>",
+				    where, v);
+		a->kind = IST_RULE_ACTION_TAG;
+		snprintf(a->tag_value, sizeof(a->tag_value), "%s", eq + 1);
+		return header_name(ld, line, where, v, v + 4, eq - (v + 4), a->tag_name,
+				   "tag:<header>=<value>, e.g. tag:x-origin=eu");
+	}
+	return fail(ld, line,
+		    "%s = '%s' is not drop, route:<topic> or tag:<header>=<value>; write e.g. "
+		    "action = drop",
+		    where, v);
+}
+
 /* Split a list value on commas and blanks; returns the count or -E2BIG. */
 static int split_words(char *v, char **words, int max)
 {
@@ -522,13 +633,23 @@ static int apply(struct loader *ld, const struct scan_section *sec, const struct
 
 	switch (s->type) {
 	case IST_CFG_T_STR:
+	case IST_CFG_T_REGEX:
 		if ((int64_t)strlen(v) < s->min)
 			return fail(ld, line, "%s must not be empty; %s", where, s->doc);
 		if ((int64_t)strlen(v) > s->max || strlen(v) >= s->size)
 			return fail(ld, line, "%s = '%s' is longer than %" PRId64 " characters",
 				    where, v, s->max);
+		if (s->type == IST_CFG_T_REGEX) {
+			rc = check_regex(ld, line, where, false, v);
+			if (rc != 0)
+				return rc;
+		}
 		snprintf(field, s->size, "%s", v);
 		return 0;
+	case IST_CFG_T_MATCH:
+		return parse_match(ld, line, where, v, field);
+	case IST_CFG_T_ACTION:
+		return parse_action(ld, line, where, v, field);
 	case IST_CFG_T_U32:
 	case IST_CFG_T_I32:
 	case IST_CFG_T_U16:
@@ -586,6 +707,7 @@ static int apply(struct loader *ld, const struct scan_section *sec, const struct
 		snprintf(field, s->size, "%s", v);
 		return 0;
 	case IST_CFG_T_LIST:
+	case IST_CFG_T_REGEXES:
 	case IST_CFG_T_QUEUES:
 		snprintf(tmp, sizeof(tmp), "%s", v);
 		n = split_words(tmp, words, s->max);
@@ -597,12 +719,17 @@ static int apply(struct loader *ld, const struct scan_section *sec, const struct
 				    s->min, s->doc);
 		*(base + s->count_offset) = n;
 		for (int i = 0; i < n; i++) {
-			if (s->type == IST_CFG_T_LIST) {
+			if (s->type != IST_CFG_T_QUEUES) {
 				if (strlen(words[i]) >= s->size)
 					return fail(ld, line,
 						    "%s item '%s' is longer than %zu "
 						    "characters",
 						    where, words[i], s->size - 1);
+				if (s->type == IST_CFG_T_REGEXES) {
+					rc = check_regex(ld, line, where, true, words[i]);
+					if (rc != 0)
+						return rc;
+				}
 				snprintf((char *)field + i * s->size, s->size, "%s", words[i]);
 				continue;
 			}
@@ -742,6 +869,14 @@ int ist_config_kafka_index(const struct ist_config *cfg, const char *name)
 	return -1;
 }
 
+int ist_config_flow_index(const struct ist_config *cfg, const char *name)
+{
+	for (unsigned int i = 0; i < cfg->n_flows; i++)
+		if (strcmp(cfg->flows[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
 static int check_lcore(struct loader *ld, const struct scan_section *sec)
 {
 	struct ist_cfg_lcore *lc = &ld->cfg->lcores[sec->index];
@@ -862,6 +997,21 @@ static int check_all(struct loader *ld)
 		fl->source = s;
 		fl->sink = k;
 	}
+	for (unsigned int i = 0; i < cfg->n_rules; i++) {
+		struct ist_cfg_rule *ru = &cfg->rules[i];
+		char sec[CFG_NAME_LEN];
+
+		ru->flow = -1;
+		if (ru->flow_name[0] == '\0')
+			continue;
+		snprintf(sec, sizeof(sec), "rule %s", ru->name);
+		ru->flow = ist_config_flow_index(cfg, ru->flow_name);
+		if (ru->flow < 0)
+			return fail(ld, key_line(ld, sec, "flow"),
+				    "%s.flow = '%s' names no [flow] section; add [flow %s] or fix "
+				    "the name (leave flow out for every flow)",
+				    sec, ru->flow_name, ru->flow_name);
+	}
 	if (cfg->synth.enabled && !cfg->link.enabled)
 		return fail(ld, key_line(ld, "synth", NULL),
 			    "[synth] needs a [link] to run over; add one or remove [synth]");
@@ -880,6 +1030,12 @@ static int check_all(struct loader *ld)
 
 int ist_config_load(const char *path, struct ist_config *cfg, char *err, size_t errlen)
 {
+	return ist_config_load_checked(path, cfg, NULL, err, errlen);
+}
+
+int ist_config_load_checked(const char *path, struct ist_config *cfg,
+			    ist_config_regex_check_t check, char *err, size_t errlen)
+{
 	struct rte_cfgfile_parameters params = {.comment_character = ';'};
 	struct loader *ld;
 	int rc;
@@ -894,6 +1050,7 @@ int ist_config_load(const char *path, struct ist_config *cfg, char *err, size_t 
 	ld->err = err;
 	ld->errlen = errlen;
 	ld->cfg = cfg;
+	ld->check = check;
 	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
 
 	rc = scan_file(ld);
@@ -923,6 +1080,8 @@ int ist_config_load(const char *path, struct ist_config *cfg, char *err, size_t 
 			 sizeof(cfg->flows[0])},
 			{"class", &cfg->n_classes, IST_CFG_MAX_CLASSES, cfg->classes[0].name,
 			 sizeof(cfg->classes[0])},
+			{"rule", &cfg->n_rules, IST_CFG_MAX_RULES, cfg->rules[0].name,
+			 sizeof(cfg->rules[0])},
 		};
 
 		for (unsigned int k = 0; k < IST_DIM(named); k++) {
@@ -987,6 +1146,11 @@ int ist_config_load(const char *path, struct ist_config *cfg, char *err, size_t 
 				rc = check_lcore(ld, sec);
 			if (rc == 0 && strcmp(sec->kind, "kafka") == 0)
 				rc = load_kafka_props(ld, sec);
+			if (rc == 0 && strcmp(sec->kind, "rule") == 0) {
+				cfg->rules[sec->index].line = sec->line;
+				cfg->rules[sec->index].pattern_line =
+					key_line(ld, sec->name, "pattern");
+			}
 			if (rc != 0)
 				goto out;
 		}

@@ -16,10 +16,17 @@
  *   [kafka NAME]     a Kafka cluster: bootstrap servers, librdkafka properties
  *   [flow NAME]      source cluster -> sink cluster, topic patterns, naming
  *   [class NAME]     a topic class: topics, rate, burst, weight, codec
+ *   [rule NAME]      a record rule: flow, topics, field, pattern, action
  *
  * Values may reference the environment as ${NAME}; an unset variable is an
  * error. Keys "rdkafka.<prop>" in a [kafka] section pass <prop> to librdkafka
  * and are validated by librdkafka itself at load time.
+ *
+ * Topic and rule patterns are regular expressions in hyperscan syntax. The
+ * loader itself does not link hyperscan (control, the CLI and the doc tool
+ * share it): ist_config_load_checked() takes a pattern checker, and
+ * ist_rules_config_load() (dataplane/rules) passes hyperscan's, so a pattern
+ * hyperscan refuses is a load error with file:line.
  *
  * Threading: load/free run at start-up (@locality main thread); the loaded
  * struct is read-only afterwards.
@@ -50,6 +57,10 @@
 #define IST_CFG_MAX_CLASSES  16
 #define IST_CFG_MAX_PATTERNS 16
 #define IST_CFG_PATTERN_LEN  64
+#define IST_CFG_MAX_RULES    64  /* the rules engine keeps one bit per rule */
+#define IST_CFG_REGEX_LEN    256 /* a rule pattern: one whole value */
+#define IST_CFG_HEADER_LEN   64  /* a record header name */
+#define IST_CFG_TOPIC_LEN    250 /* a Kafka topic name: 249 characters */
 
 #define IST_DIM(a)           (sizeof(a) / sizeof((a)[0]))
 
@@ -122,6 +133,9 @@ struct ist_cfg_link {
 	uint32_t rtt_ms;
 	uint32_t auth; /* enum ist_cfg_auth */
 	char key_file[IST_CFG_STR_LEN];
+	uint32_t streams;       /* replication streams (source partitions) per direction */
+	uint32_t window;        /* frames in flight per stream (receiver slots) */
+	uint32_t max_record_kb; /* largest record split over frames */
 };
 
 enum ist_cfg_auth {
@@ -150,6 +164,7 @@ struct ist_cfg_prop {
 struct ist_cfg_kafka {
 	char name[IST_CFG_NAME_LEN];
 	char bootstrap[IST_CFG_STR_LEN];
+	char region[IST_CFG_NAME_LEN]; /* where the cluster is: its appliance reads or writes it */
 	uint8_t n_props;
 	struct ist_cfg_prop props[IST_CFG_MAX_PROPS];
 };
@@ -170,6 +185,12 @@ struct ist_cfg_flow {
 	char include[IST_CFG_MAX_PATTERNS][IST_CFG_PATTERN_LEN];
 	char exclude[IST_CFG_MAX_PATTERNS][IST_CFG_PATTERN_LEN];
 	uint32_t naming; /* enum ist_cfg_naming */
+	uint32_t on_gap; /* enum ist_cfg_gap */
+};
+
+enum ist_cfg_gap {
+	IST_GAP_HALT = 0, /* stop the stream; the alarm stays until an operator acts */
+	IST_GAP_SKIP = 1, /* go on from what the source still has; the alarm stays */
 };
 
 struct ist_cfg_class {
@@ -180,6 +201,47 @@ struct ist_cfg_class {
 	uint32_t burst_kb;
 	uint32_t weight;
 	char codec[IST_CFG_NAME_LEN]; /* none | lz4 | zstd[:level] */
+	uint32_t frame_kb;            /* frame body bound */
+	uint32_t linger_ms;           /* a frame waits at most this long for more records */
+};
+
+/** What a rule's pattern is matched against. */
+enum ist_cfg_match_field {
+	IST_RULE_MATCH_KEY = 0,
+	IST_RULE_MATCH_VALUE = 1,
+	IST_RULE_MATCH_HEADER = 2, /* the value of every header named match.header */
+};
+
+struct ist_cfg_rule_match {
+	uint32_t field;                  /* enum ist_cfg_match_field */
+	char header[IST_CFG_HEADER_LEN]; /* IST_RULE_MATCH_HEADER: the header name */
+};
+
+/** What a matching rule does to the record. */
+enum ist_cfg_action_kind {
+	IST_RULE_ACTION_DROP = 0,  /* not replicated */
+	IST_RULE_ACTION_ROUTE = 1, /* replicated to action.topic instead of its own topic */
+	IST_RULE_ACTION_TAG = 2,   /* replicated with header tag_name = tag_value added */
+};
+
+struct ist_cfg_rule_action {
+	uint32_t kind;                     /* enum ist_cfg_action_kind */
+	char topic[IST_CFG_TOPIC_LEN];     /* ROUTE */
+	char tag_name[IST_CFG_HEADER_LEN]; /* TAG */
+	char tag_value[IST_CFG_STR_LEN];   /* TAG; may be empty */
+};
+
+struct ist_cfg_rule {
+	char name[IST_CFG_NAME_LEN];
+	char flow_name[IST_CFG_NAME_LEN]; /* "": every flow */
+	int16_t flow;                     /* index into ist_config.flows; -1: every flow */
+	uint8_t n_topics;                 /* 0: every topic of the flow */
+	char topics[IST_CFG_MAX_PATTERNS][IST_CFG_PATTERN_LEN];
+	struct ist_cfg_rule_match match;
+	char pattern[IST_CFG_REGEX_LEN];
+	struct ist_cfg_rule_action action;
+	int line;         /* of the [rule] header, for messages after load */
+	int pattern_line; /* of its pattern = line */
 };
 
 struct ist_config {
@@ -200,6 +262,8 @@ struct ist_config {
 	struct ist_cfg_flow flows[IST_CFG_MAX_FLOWS];
 	uint8_t n_classes;
 	struct ist_cfg_class classes[IST_CFG_MAX_CLASSES];
+	uint8_t n_rules;
+	struct ist_cfg_rule rules[IST_CFG_MAX_RULES]; /* in file order */
 };
 
 /** Types of settings in the table. */
@@ -215,6 +279,10 @@ enum ist_cfg_type {
 	IST_CFG_T_IPV4,   /**< dotted quad */
 	IST_CFG_T_QUEUES, /**< PORT:QUEUE words, up to max of them */
 	IST_CFG_T_CODEC,  /**< none | lz4 | zstd | zstd:<1..19> */
+	IST_CFG_T_REGEX, /**< STR holding one regular expression, checked when a checker is given */
+	IST_CFG_T_REGEXES, /**< LIST whose items are regular expressions, checked likewise */
+	IST_CFG_T_MATCH,   /**< key | value | header:<name>, into struct ist_cfg_rule_match */
+	IST_CFG_T_ACTION, /**< drop | route:<topic> | tag:<name>=<value>, into struct ist_cfg_rule_action */
 };
 
 /** One row of the settings table. */
@@ -225,7 +293,7 @@ struct ist_cfg_setting {
 	int64_t min, max;    /**< numbers: range; STR: max length; LIST: max items */
 	const char *def;     /**< default as text; NULL: required */
 	bool runtime;        /**< may change at run time without restart */
-	const char *choices; /**< ENUM: "a|b|c" */
+	const char *choices; /**< ENUM: "a|b|c"; MATCH, ACTION: the syntax, for the docs */
 	const char *doc;
 	size_t offset;       /**< where the value lands in the section's struct */
 	size_t size;         /**< size of that field; LIST: size of one item */
@@ -262,6 +330,27 @@ extern const unsigned int ist_config_n_roles;
  */
 int ist_config_load(const char *path, struct ist_config *cfg, char *err, size_t errlen);
 
+/**
+ * Checks one regular expression of the core map.
+ *
+ * @param pattern the expression as written
+ * @param msg     out: why it cannot be used, one line without a final '.'
+ * @param msglen  size of @p msg
+ * @return 0 when the expression is usable, non-zero otherwise
+ */
+typedef int (*ist_config_regex_check_t)(const char *pattern, char *msg, size_t msglen);
+
+/**
+ * ist_config_load(), and every pattern (flow include/exclude, class topics,
+ * rule topics and pattern) passed to @p check; a refused one is a load error
+ * naming file:line, the pattern, the checker's message and the fix.
+ *
+ * @param check the checker; NULL checks no pattern (ist_config_load())
+ * @return as ist_config_load()
+ */
+int ist_config_load_checked(const char *path, struct ist_config *cfg,
+			    ist_config_regex_check_t check, char *err, size_t errlen);
+
 /** Write docs/CONFIG.md (Markdown) generated from the settings table. */
 int ist_config_write_doc(FILE *out);
 
@@ -270,6 +359,9 @@ int ist_config_port_index(const struct ist_config *cfg, const char *name);
 
 /** Index of the kafka cluster named @p name, or -1. */
 int ist_config_kafka_index(const struct ist_config *cfg, const char *name);
+
+/** Index of the flow named @p name, or -1. */
+int ist_config_flow_index(const struct ist_config *cfg, const char *name);
 
 /** Levenshtein distance, bounded; used for "did you mean" suggestions. */
 unsigned int ist_config_edit_distance(const char *a, const char *b);

@@ -38,7 +38,24 @@ const struct ist_cfg_section_kind ist_config_sections[] = {
 	{"flow", true, false, "A replication flow: `[flow NAME]`, source cluster to sink cluster."},
 	{"class", true, false,
 	 "A topic class: `[class NAME]`. Each class has its own token bucket and a weight in "
-	 "the link scheduler."},
+	 "the link scheduler. A topic belongs to the first class, in file order, with a pattern "
+	 "that matches its whole name; a topic no class claims gets the default class (rate 0, "
+	 "weight 1, lz4)."},
+	{"rule", true, false,
+	 "A record rule: `[rule NAME]`, applied by the batcher to every record of the flows and "
+	 "topics it names, matched with hyperscan. Rules are evaluated in file order: the first "
+	 "matching `drop` or `route` rule decides what happens to the record and later `drop` "
+	 "and `route` rules are not considered; every matching `tag` rule adds its header, in "
+	 "file order and wherever it stands, unless the record is dropped. `pattern` is searched "
+	 "anywhere in the field (anchor it with `^` and `$`); `.` matches any byte, newlines "
+	 "included. A null key, null value or null header value never matches, not even a "
+	 "pattern that matches the empty string; an empty one is matched like any other. With "
+	 "`match = header:<name>` every header of that name is tried and any one matching "
+	 "counts. `;` starts a comment everywhere, so write it as `\\x3b` in a pattern; "
+	 "`topics` items are split on blanks and commas, so a topic pattern holds neither "
+	 "(no `{m,n}`), while `pattern` is the whole value. "
+	 "Example: `[rule no-test-data]` `match = header:x-test` `pattern = ^yes$` "
+	 "`action = drop`."},
 };
 const unsigned int ist_config_n_sections = IST_DIM(ist_config_sections);
 
@@ -162,6 +179,17 @@ const struct ist_cfg_setting ist_config_settings[] = {
 	{"link", "key_file", IST_CFG_T_STR, 0, IST_CFG_STR_LEN - 1, "", false, NULL,
 	 "Pre-shared key file (docs/WIRE.md), mode 600; required with auth = aead.",
 	 F(ist_cfg_link, key_file), NOCNT},
+	{"link", "streams", IST_CFG_T_U32, 1, 4096, "64", false, NULL,
+	 "Replication streams (source partitions) each direction can carry; the receiver keeps "
+	 "`window` frames of 64 KiB for each.",
+	 F(ist_cfg_link, streams), NOCNT},
+	{"link", "window", IST_CFG_T_U32, 2, 64, "8", false, NULL,
+	 "Frames in flight per replication stream: the receiver's credit, and what a slow "
+	 "destination partition can hold back.",
+	 F(ist_cfg_link, window), NOCNT},
+	{"link", "max_record_kb", IST_CFG_T_U32, 64, 65536, "2048", false, NULL,
+	 "Largest record replicated; larger ones halt their stream with the reason.",
+	 F(ist_cfg_link, max_record_kb), NOCNT},
 
 	/* [synth] */
 	{"synth", "send", IST_CFG_T_BOOL, 0, 0, "true", false, NULL,
@@ -189,25 +217,34 @@ const struct ist_cfg_setting ist_config_settings[] = {
 	{"kafka", "bootstrap", IST_CFG_T_STR, 1, IST_CFG_STR_LEN - 1, NULL, false, NULL,
 	 "Bootstrap servers, `host:port[,host:port...]`; `${VAR}` reads the environment.",
 	 F(ist_cfg_kafka, bootstrap), NOCNT},
+	{"kafka", "region", IST_CFG_T_STR, 0, IST_CFG_NAME_LEN - 1, "", false, NULL,
+	 "Region the cluster is in. The appliance whose [appliance] region matches reads the "
+	 "flows whose source this is and writes the flows whose sink this is.",
+	 F(ist_cfg_kafka, region), NOCNT},
 
 	/* [flow NAME] */
 	{"flow", "source", IST_CFG_T_STR, 1, IST_CFG_NAME_LEN - 1, NULL, false, NULL,
 	 "The [kafka] cluster records are read from.", F(ist_cfg_flow, source_name), NOCNT},
 	{"flow", "sink", IST_CFG_T_STR, 1, IST_CFG_NAME_LEN - 1, NULL, false, NULL,
 	 "The [kafka] cluster records are written to.", F(ist_cfg_flow, sink_name), NOCNT},
-	{"flow", "include", IST_CFG_T_LIST, 1, IST_CFG_MAX_PATTERNS, NULL, false, NULL,
+	{"flow", "include", IST_CFG_T_REGEXES, 1, IST_CFG_MAX_PATTERNS, NULL, false, NULL,
 	 "Topic patterns (regular expressions, whole name) to replicate.",
 	 offsetof(struct ist_cfg_flow, include), IST_CFG_PATTERN_LEN, CNT(ist_cfg_flow, n_include)},
-	{"flow", "exclude", IST_CFG_T_LIST, 0, IST_CFG_MAX_PATTERNS, "", false, NULL,
+	{"flow", "exclude", IST_CFG_T_REGEXES, 0, IST_CFG_MAX_PATTERNS, "", false, NULL,
 	 "Topic patterns never replicated, even when included.",
 	 offsetof(struct ist_cfg_flow, exclude), IST_CFG_PATTERN_LEN, CNT(ist_cfg_flow, n_exclude)},
 	{"flow", "naming", IST_CFG_T_ENUM, 0, 0, "identity", false, "identity|prefix",
 	 "`identity` keeps topic names (active-passive); `prefix` writes `<origin-region>.<topic>` "
 	 "(active-active).",
 	 F(ist_cfg_flow, naming), NOCNT},
+	{"flow", "on_gap", IST_CFG_T_ENUM, 0, 0, "halt", false, "halt|skip",
+	 "When the source no longer holds a stream's resume offset (retention, truncation, a "
+	 "recreated topic): `halt` stops the stream, `skip` goes on from what the source has. "
+	 "Either way a gap alarm names the partition and the offsets lost.",
+	 F(ist_cfg_flow, on_gap), NOCNT},
 
 	/* [class NAME] */
-	{"class", "topics", IST_CFG_T_LIST, 1, IST_CFG_MAX_PATTERNS, NULL, false, NULL,
+	{"class", "topics", IST_CFG_T_REGEXES, 1, IST_CFG_MAX_PATTERNS, NULL, false, NULL,
 	 "Topic patterns in this class; the first class that matches a topic wins.",
 	 offsetof(struct ist_cfg_class, topics), IST_CFG_PATTERN_LEN, CNT(ist_cfg_class, n_topics)},
 	{"class", "rate_mbps", IST_CFG_T_U32, 0, 400000, "0", false, NULL,
@@ -220,6 +257,36 @@ const struct ist_cfg_setting ist_config_settings[] = {
 	{"class", "codec", IST_CFG_T_CODEC, 0, 0, "lz4", false, NULL,
 	 "Frame compression: `none`, `lz4`, `zstd` or `zstd:<level 1..19>`.",
 	 F(ist_cfg_class, codec), NOCNT},
+	{"class", "frame_kb", IST_CFG_T_U32, 1, 63, "32", false, NULL,
+	 "A frame is closed at this many KiB of encoded records (before compression).",
+	 F(ist_cfg_class, frame_kb), NOCNT},
+	{"class", "linger_ms", IST_CFG_T_U32, 0, 10000, "5", false, NULL,
+	 "A frame is closed this long after its first record even if not full.",
+	 F(ist_cfg_class, linger_ms), NOCNT},
+
+	/* [rule NAME] */
+	{"rule", "flow", IST_CFG_T_STR, 0, IST_CFG_NAME_LEN - 1, "", true, NULL,
+	 "The [flow] whose records the rule sees; empty: every flow.", F(ist_cfg_rule, flow_name),
+	 NOCNT},
+	{"rule", "topics", IST_CFG_T_REGEXES, 0, IST_CFG_MAX_PATTERNS, "", true, NULL,
+	 "Topic patterns (regular expressions, whole name) the rule applies to; empty: every "
+	 "topic of the flow.",
+	 offsetof(struct ist_cfg_rule, topics), IST_CFG_PATTERN_LEN, CNT(ist_cfg_rule, n_topics)},
+	{"rule", "match", IST_CFG_T_MATCH, 0, 0, NULL, true, "`key`, `value`, `header:<name>`",
+	 "The record field the pattern is matched against: the key, the value, or the value of "
+	 "each header called `<name>` (letters, digits, `_`, `-`, `.`).",
+	 F(ist_cfg_rule, match), NOCNT},
+	{"rule", "pattern", IST_CFG_T_REGEX, 1, IST_CFG_REGEX_LEN - 1, NULL, true, NULL,
+	 "Regular expression in hyperscan syntax (PCRE without back-references or lookaround), "
+	 "searched anywhere in the field; `(?i)` ignores case. One that hyperscan cannot compile "
+	 "is a load error.",
+	 F(ist_cfg_rule, pattern), NOCNT},
+	{"rule", "action", IST_CFG_T_ACTION, 0, 0, NULL, true,
+	 "`drop`, `route:<topic>`, `tag:<header>=<value>`",
+	 "`drop`: not replicated. `route:<topic>`: replicated to that topic instead of its own "
+	 "(the flow's naming applies to it). `tag:<header>=<value>`: replicated with that header "
+	 "added.",
+	 F(ist_cfg_rule, action), NOCNT},
 };
 const unsigned int ist_config_n_settings = IST_DIM(ist_config_settings);
 
@@ -246,6 +313,14 @@ static const char *type_name(const struct ist_cfg_setting *s)
 		return "PORT:QUEUE list";
 	case IST_CFG_T_CODEC:
 		return "codec";
+	case IST_CFG_T_REGEX:
+		return "regex";
+	case IST_CFG_T_REGEXES:
+		return "regex list";
+	case IST_CFG_T_MATCH:
+		return "field";
+	case IST_CFG_T_ACTION:
+		return "action";
 	}
 	return "?";
 }
@@ -280,10 +355,16 @@ int ist_config_write_doc(FILE *out)
 					 s->max);
 				break;
 			case IST_CFG_T_STR:
+			case IST_CFG_T_REGEX:
 				snprintf(range, sizeof(range), "%" PRId64 "..%" PRId64 " chars",
 					 s->min, s->max);
 				break;
+			case IST_CFG_T_MATCH:
+			case IST_CFG_T_ACTION:
+				snprintf(range, sizeof(range), "%s", s->choices);
+				break;
 			case IST_CFG_T_LIST:
+			case IST_CFG_T_REGEXES:
 			case IST_CFG_T_QUEUES:
 				snprintf(range, sizeof(range), "%" PRId64 "..%" PRId64 " items",
 					 s->min, s->max);

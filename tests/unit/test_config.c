@@ -44,6 +44,8 @@ static char cur_path[PATH_MAX];
 static unsigned int file_seq;
 static struct ist_config cfg;
 static char err[1024];
+/* The pattern checker load_text() passes; NULL: plain ist_config_load(). */
+static ist_config_regex_check_t load_check;
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -67,6 +69,12 @@ static int group_setup(void **state)
 	setenv("ISTHMUS_REGION_B_BOOTSTRAP", "127.0.0.1:29092", 1);
 	setenv("ISTHMUS_LINK_KEY_FILE", "/run/isthmus/link.key", 1);
 	setenv("ISTHMUS_SYNTH_DIR", "/run/isthmus", 1);
+	/* The replication demo core maps (repl-region-*.conf) read these too. */
+	setenv("ISTHMUS_RUN_DIR", "/run/isthmus", 1);
+	setenv("ISTHMUS_HTTP_PORT_A", "9641", 1);
+	setenv("ISTHMUS_HTTP_PORT_B", "9642", 1);
+	setenv("ISTHMUS_LINK_SOCKET_A", "/run/isthmus/a.sock", 1);
+	setenv("ISTHMUS_LINK_SOCKET_B", "/run/isthmus/b.sock", 1);
 	return 0;
 }
 
@@ -95,6 +103,8 @@ static int load_text(const char *text)
 {
 	write_conf(text);
 	memset(err, 0, sizeof(err));
+	if (load_check != NULL)
+		return ist_config_load_checked(cur_path, &cfg, load_check, err, sizeof(err));
 	return ist_config_load(cur_path, &cfg, err, sizeof(err));
 }
 
@@ -702,6 +712,207 @@ static void test_flow_same_cluster(void **state)
 			  "a flow joins two clusters");
 }
 
+/* ---- rules ---- */
+
+/* Lines 10-13 after BASE KAFKA2: a flow; a [rule] appended starts at line 14. */
+#define FLOW_F "[flow f]\nsource = a\nsink = b\ninclude = .*\n"
+
+static void test_rule_loads(void **state)
+{
+	char text[1024];
+
+	(void)state;
+	snprintf(text, sizeof(text),
+		 BASE KAFKA2 FLOW_F
+		 "[rule r1]\nflow = f\ntopics = orders\\..* audit\n"
+		 "match = header:content-type\n"
+		 "pattern = ^application/(json|avro)$ ; a comment\n"
+		 "action = tag:x-kind=a=b\n"
+		 "[rule r2]\nmatch = key\npattern = ^test-\\x3b\naction = drop\n"
+		 "[rule r3]\nmatch = value\npattern = \"tier\": \"gold\", 1\n"
+		 "action = route:%s\n"
+		 "[rule r4]\nmatch = value\npattern = x\naction = tag:x-empty=\n",
+		 repeat('t', IST_CFG_TOPIC_LEN - 1));
+	assert_load_ok(text);
+	assert_int_equal(cfg.n_rules, 4);
+	assert_string_equal(cfg.rules[0].name, "r1");
+	assert_string_equal(cfg.rules[0].flow_name, "f");
+	assert_int_equal(cfg.rules[0].flow, 0);
+	assert_int_equal(cfg.rules[0].n_topics, 2);
+	assert_string_equal(cfg.rules[0].topics[0], "orders\\..*");
+	assert_string_equal(cfg.rules[0].topics[1], "audit");
+	assert_int_equal(cfg.rules[0].match.field, IST_RULE_MATCH_HEADER);
+	assert_string_equal(cfg.rules[0].match.header, "content-type");
+	/* The comment is cut off; the pattern is the rest of the value, blanks and all. */
+	assert_string_equal(cfg.rules[0].pattern, "^application/(json|avro)$");
+	assert_int_equal(cfg.rules[0].action.kind, IST_RULE_ACTION_TAG);
+	assert_string_equal(cfg.rules[0].action.tag_name, "x-kind");
+	assert_string_equal(cfg.rules[0].action.tag_value, "a=b");
+	assert_int_equal(cfg.rules[0].line, 14);
+	assert_int_equal(cfg.rules[0].pattern_line, 18);
+	/* Defaults: every flow, every topic. */
+	assert_string_equal(cfg.rules[1].flow_name, "");
+	assert_int_equal(cfg.rules[1].flow, -1);
+	assert_int_equal(cfg.rules[1].n_topics, 0);
+	assert_int_equal(cfg.rules[1].match.field, IST_RULE_MATCH_KEY);
+	assert_string_equal(cfg.rules[1].pattern, "^test-\\x3b");
+	assert_int_equal(cfg.rules[1].action.kind, IST_RULE_ACTION_DROP);
+	assert_int_equal(cfg.rules[2].match.field, IST_RULE_MATCH_VALUE);
+	assert_string_equal(cfg.rules[2].pattern, "\"tier\": \"gold\", 1");
+	assert_int_equal(cfg.rules[2].action.kind, IST_RULE_ACTION_ROUTE);
+	assert_int_equal(strlen(cfg.rules[2].action.topic), IST_CFG_TOPIC_LEN - 1);
+	assert_string_equal(cfg.rules[3].action.tag_name, "x-empty");
+	assert_string_equal(cfg.rules[3].action.tag_value, "");
+	assert_int_equal(ist_config_flow_index(&cfg, "f"), 0);
+	assert_int_equal(ist_config_flow_index(&cfg, "g"), -1);
+}
+
+#define RULE_HEAD BASE KAFKA2 FLOW_F "[rule r]\n"
+
+static void test_rule_bad_match(void **state)
+{
+	char text[512];
+
+	(void)state;
+	assert_load_fails(RULE_HEAD "match = keys\npattern = x\naction = drop\n", -EINVAL, "@15",
+			  "rule r.match = 'keys' is not key, value or header:<name>",
+			  "match = value");
+	assert_load_fails(RULE_HEAD "match = header:\npattern = x\naction = drop\n", -EINVAL, "@15",
+			  "rule r.match = 'header:' names no header", "write header:<name>");
+	assert_load_fails(RULE_HEAD "match = header:content type\npattern = x\naction = drop\n",
+			  -EINVAL, "@15", "header name 'content type' may hold only letters");
+	snprintf(text, sizeof(text), RULE_HEAD "match = header:%s\npattern = x\naction = drop\n",
+		 repeat('h', IST_CFG_HEADER_LEN));
+	assert_load_fails(text, -EINVAL, "@15", "header name is longer than 63 characters");
+}
+
+static void test_rule_bad_action(void **state)
+{
+	char text[512];
+
+	(void)state;
+	assert_load_fails(RULE_HEAD "match = key\npattern = x\naction = reject\n", -EINVAL, "@17",
+			  "rule r.action = 'reject' is not drop, route:<topic> or "
+			  "tag:<header>=<value>",
+			  "action = drop");
+	assert_load_fails(RULE_HEAD "match = key\npattern = x\naction = route:\n", -EINVAL, "@17",
+			  "rule r.action = 'route:': '' is not a Kafka topic name",
+			  "write route:<topic>", "1..249");
+	assert_load_fails(RULE_HEAD "match = key\npattern = x\naction = route:a/b\n", -EINVAL,
+			  "@17", "'a/b' is not a Kafka topic name");
+	assert_load_fails(RULE_HEAD "match = key\npattern = x\naction = route:..\n", -EINVAL, "@17",
+			  "'..' is not a Kafka topic name");
+	snprintf(text, sizeof(text), RULE_HEAD "match = key\npattern = x\naction = route:%s\n",
+		 repeat('t', IST_CFG_TOPIC_LEN - 2));
+	/* Only the value's own limit (255) stops a longer topic; 248 still loads. */
+	assert_load_ok(text);
+	assert_load_fails(RULE_HEAD "match = key\npattern = x\naction = tag:x-a\n", -EINVAL, "@17",
+			  "rule r.action = 'tag:x-a' lacks the header value",
+			  "tag:<header>=<value>");
+	assert_load_fails(RULE_HEAD "match = key\npattern = x\naction = tag:=v\n", -EINVAL, "@17",
+			  "rule r.action = 'tag:=v' names no header");
+	assert_load_fails(RULE_HEAD "match = key\npattern = x\naction = tag:a:b=v\n", -EINVAL,
+			  "@17", "header name 'a:b' may hold only letters");
+}
+
+static void test_rule_required_and_bounds(void **state)
+{
+	char text[512];
+
+	(void)state;
+	assert_load_fails(RULE_HEAD "match = key\naction = drop\n", -EINVAL, "@14",
+			  "rule r.pattern is required", "add pattern = ... under [rule r]");
+	assert_load_fails(RULE_HEAD "pattern = x\naction = drop\n", -EINVAL, "@14",
+			  "rule r.match is required");
+	assert_load_fails(RULE_HEAD "match = key\npattern = x\n", -EINVAL, "@14",
+			  "rule r.action is required");
+	assert_load_fails(RULE_HEAD "match = key\npattern =\naction = drop\n", -EINVAL, "@16",
+			  "rule r.pattern must not be empty");
+	assert_load_fails(RULE_HEAD "match = key\npattern = x\naction = drop\nactoin = drop\n",
+			  -EINVAL, "@18", "unknown key rule r.actoin", "did you mean 'action'?");
+	snprintf(text, sizeof(text),
+		 RULE_HEAD "match = key\npattern = x\naction = drop\n"
+			   "topics = %s\n",
+		 "t1 t2 t3 t4 t5 t6 t7 t8 t9 t10 t11 t12 t13 t14 t15 t16 t17");
+	assert_load_fails(text, -EINVAL, "@18", "rule r.topics lists more than 16 items");
+}
+
+static void test_rule_unknown_flow(void **state)
+{
+	(void)state;
+	assert_load_fails(RULE_HEAD "flow = g\nmatch = key\npattern = x\naction = drop\n", -EINVAL,
+			  "@15", "rule r.flow = 'g' names no [flow] section", "add [flow g]",
+			  "leave flow out for every flow");
+	/* The flow may come after the rule. */
+	assert_load_ok(BASE KAFKA2
+		       "[rule r]\nflow = f\nmatch = key\npattern = x\naction = drop\n" FLOW_F);
+	assert_int_equal(cfg.rules[0].flow, 0);
+}
+
+static void test_too_many_rules(void **state)
+{
+	static char text[16384];
+	size_t o;
+
+	(void)state;
+	o = (size_t)snprintf(text, sizeof(text), "%s", BASE);
+	for (int i = 0; i <= IST_CFG_MAX_RULES; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o,
+				      "[rule r%d]\nmatch = key\npattern = x\naction = drop\n", i);
+	/* The 65th [rule] is at line 6 + 4 * 64. */
+	assert_load_fails(text, -EINVAL, "@262", "more than 64 [rule] sections");
+	/* 64 load, in file order. */
+	o = (size_t)snprintf(text, sizeof(text), "%s", BASE);
+	for (int i = 0; i < IST_CFG_MAX_RULES; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o,
+				      "[rule r%d]\nmatch = key\npattern = x\naction = drop\n", i);
+	assert_load_ok(text);
+	assert_int_equal(cfg.n_rules, IST_CFG_MAX_RULES);
+	assert_string_equal(cfg.rules[63].name, "r63");
+}
+
+static unsigned int check_calls;
+
+/* A stand-in for hyperscan: refuses any pattern holding "bad". */
+static int fake_check(const char *pattern, char *msg, size_t msglen)
+{
+	check_calls++;
+	if (strstr(pattern, "bad") == NULL)
+		return 0;
+	snprintf(msg, msglen, "fake engine: '%s' refused", pattern);
+	return -EINVAL;
+}
+
+static void test_regex_checker(void **state)
+{
+	(void)state;
+	load_check = fake_check;
+	/* Every pattern reaches the checker: include, exclude, class and rule topics, pattern. */
+	check_calls = 0;
+	assert_load_ok(BASE KAFKA2
+		       "[flow f]\nsource = a\nsink = b\ninclude = a b\nexclude = c\n"
+		       "[class k]\ntopics = d\n"
+		       "[rule r]\ntopics = e f\nmatch = key\npattern = g\naction = drop\n");
+	assert_int_equal(check_calls, 7);
+	assert_load_fails(BASE KAFKA2 "[flow f]\nsource = a\nsink = b\ninclude = a bad1\n", -EINVAL,
+			  "@13", "flow f.include item 'bad1' is not a usable pattern",
+			  "fake engine: 'bad1' refused", "fix the expression", "\\x3b");
+	assert_load_fails(BASE KAFKA2 "[flow f]\nsource = a\nsink = b\ninclude = a\n"
+				      "exclude = bad2\n",
+			  -EINVAL, "@14", "flow f.exclude item 'bad2'");
+	assert_load_fails(BASE "[class k]\ntopics = bad3\n", -EINVAL, "@7",
+			  "class k.topics item 'bad3'");
+	assert_load_fails(RULE_HEAD "topics = bad4\nmatch = key\npattern = x\naction = drop\n",
+			  -EINVAL, "@15", "rule r.topics item 'bad4'");
+	assert_load_fails(RULE_HEAD "match = key\npattern = (bad 5)\naction = drop\n", -EINVAL,
+			  "@16", "rule r.pattern = '(bad 5)' is not a usable pattern",
+			  "fake engine: '(bad 5)' refused");
+	/* Without a checker nothing is refused. */
+	load_check = NULL;
+	assert_load_ok(RULE_HEAD "match = key\npattern = (bad 5)\naction = drop\n");
+	assert_string_equal(cfg.rules[0].pattern, "(bad 5)");
+}
+
 /* ---- environment ---- */
 
 static void test_env_unset(void **state)
@@ -946,6 +1157,15 @@ static void test_example_demo_a(void **state)
 	assert_int_equal(cfg.classes[1].rate_mbps, 100);
 	assert_int_equal(cfg.classes[1].burst_kb, 512);
 	assert_string_equal(cfg.classes[1].codec, "zstd:3");
+
+	/* One rule that demo traffic never meets (no record carries x-isthmus-test). */
+	assert_int_equal(cfg.n_rules, 1);
+	assert_string_equal(cfg.rules[0].name, "drop-test-records");
+	assert_int_equal(cfg.rules[0].flow, 0);
+	assert_int_equal(cfg.rules[0].match.field, IST_RULE_MATCH_HEADER);
+	assert_string_equal(cfg.rules[0].match.header, "x-isthmus-test");
+	assert_string_equal(cfg.rules[0].pattern, "^drop$");
+	assert_int_equal(cfg.rules[0].action.kind, IST_RULE_ACTION_DROP);
 }
 
 static void test_example_demo_b(void **state)
@@ -1205,6 +1425,13 @@ int main(void)
 		cmocka_unit_test(test_data_room_too_small),
 		cmocka_unit_test(test_flow_unknown_cluster),
 		cmocka_unit_test(test_flow_same_cluster),
+		cmocka_unit_test(test_rule_loads),
+		cmocka_unit_test(test_rule_bad_match),
+		cmocka_unit_test(test_rule_bad_action),
+		cmocka_unit_test(test_rule_required_and_bounds),
+		cmocka_unit_test(test_rule_unknown_flow),
+		cmocka_unit_test(test_too_many_rules),
+		cmocka_unit_test(test_regex_checker),
 		cmocka_unit_test(test_env_unset),
 		cmocka_unit_test(test_env_set),
 		cmocka_unit_test(test_env_unterminated),
