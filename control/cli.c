@@ -3,7 +3,8 @@
  * isthmus: the operator CLI. Parses the command line (cli_args.c), finds
  * isthmus-control's API (--api, -c FILE's control.http_listen, or the
  * default), makes one HTTP request with libcurl and prints the answer
- * (cli_print.c for status). See docs/CLI.md.
+ * (cli_print.c for status). `verify` talks to Kafka itself (verify.c).
+ * See docs/CLI.md.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "cli_args.h"
 #include "cli_print.h"
 #include "ist_config.h"
+#include "verify.h"
 
 /* A command waits up to 2 s for the data plane inside control; leave room. */
 #define CLI_CONNECT_TIMEOUT_MS 3000L
@@ -256,6 +258,8 @@ int main(int argc, char **argv)
 	case IST_CLI_VERSION:
 		printf("isthmus %s\n", ISTHMUS_VERSION);
 		return IST_CLI_EXIT_OK;
+	case IST_CLI_VERIFY:
+		return ist_verify_cli(&cmd, stdout, stderr);
 	default:
 		break;
 	}

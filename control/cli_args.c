@@ -26,6 +26,9 @@ static const char usage_main[] =
 	"  resume [--lcore N]            resume polling on lcore N (default: all lcores)\n"
 	"  idle-sleep --us N [--lcore N] bound the sleep of an idle lcore to N microseconds\n"
 	"                                (0: busy-poll)\n"
+	"  verify --source B --dest B --topic T...\n"
+	"                                compare replicated topics with their source, record\n"
+	"                                by record (talks to Kafka directly, not to control)\n"
 	"  help [VERB]                   this text, or the usage of VERB\n"
 	"\n"
 	"options:\n"
@@ -34,7 +37,8 @@ static const char usage_main[] =
 	"  -h, --help    this text; `isthmus VERB --help` shows a verb's usage\n"
 	"  --version     print the version\n"
 	"\n"
-	"exit status: 0 done, 1 failed or isthmus-control unreachable, 2 usage or config error\n";
+	"exit status: 0 done, 1 failed or isthmus-control unreachable, 2 usage or config error\n"
+	"(verify: 0 clean, 1 differences, 2 usage, config error or Kafka unreachable)\n";
 
 static const char usage_status[] =
 	"usage: isthmus [--api URL | -c FILE] status [--json]\n"
@@ -64,6 +68,36 @@ static const char usage_idle_sleep[] =
 	"(0 to 100000; 0 makes it busy-poll), on lcore N or on every lcore.\n"
 	"Shared machines want a few hundred; dedicated appliances want 0.\n";
 
+static const char usage_verify[] =
+	"usage: isthmus verify --source BOOTSTRAP --dest BOOTSTRAP --topic TOPIC [--topic "
+	"TOPIC]...\n"
+	"                      [--dest-prefix PREFIX] [--wait SECONDS] [--timeout SECONDS]\n"
+	"                      [--json] [--max-report N]\n"
+	"       isthmus verify -c FILE --flow NAME [--topic TOPIC]... [options as above]\n"
+	"\n"
+	"Read every partition of each source topic from the beginning up to its high\n"
+	"watermark (read_committed), and the destination topic PREFIX+TOPIC up to its\n"
+	"high watermark; pair destination records with source records by their\n"
+	"isthmus.origin.* provenance headers and report, per partition, records that\n"
+	"are missing, duplicated, reordered, altered (key, value, headers, timestamp)\n"
+	"or foreign (no provenance), and copies in the wrong partition (misplaced).\n"
+	"\n"
+	"  --source B, --dest B  bootstrap servers of the source and destination clusters\n"
+	"  --topic T             a source topic (repeatable, up to 64)\n"
+	"  -c FILE --flow NAME   take both clusters (and their rdkafka.* properties) from\n"
+	"                        the flow's [kafka] sections in the core map FILE; topics\n"
+	"                        from --topic, else the flow's includes that are plain names;\n"
+	"                        PREFIX is '<appliance.region>.' for naming = prefix\n"
+	"  --dest-prefix P       destination topic = P + source topic (default: none)\n"
+	"  --wait S              replication may be in flight: repeat until clean or S\n"
+	"                        seconds passed; only missing records at a partition's tail\n"
+	"                        count as in flight (default 0: one pass)\n"
+	"  --timeout S           to reach a cluster, and longest stall of a read (default 10)\n"
+	"  --max-report N        differences listed per partition (default 10)\n"
+	"  --json                print the report as JSON\n"
+	"\n"
+	"exit status: 0 clean, 1 differences, 2 usage, config error or Kafka unreachable\n";
+
 static const char usage_help[] = "usage: isthmus help [VERB]\n"
 				 "\n"
 				 "Print the general usage, or the usage of VERB.\n";
@@ -79,6 +113,7 @@ static const struct {
 	[IST_CLI_PAUSE] = {"pause", usage_pause},
 	[IST_CLI_RESUME] = {"resume", usage_resume},
 	[IST_CLI_IDLE_SLEEP] = {"idle-sleep", usage_idle_sleep},
+	[IST_CLI_VERIFY] = {"verify", usage_verify},
 };
 
 const char *ist_cli_usage(enum ist_cli_verb verb)
@@ -104,6 +139,9 @@ static const char *cli_verb_opts(enum ist_cli_verb verb)
 		return "--lcore N";
 	case IST_CLI_IDLE_SLEEP:
 		return "--us N and --lcore N";
+	case IST_CLI_VERIFY:
+		return "--source, --dest, --topic, --dest-prefix, --flow, --wait, --timeout, "
+		       "--max-report and --json";
 	case IST_CLI_HELP:
 		return "a verb";
 	default:
@@ -156,6 +194,21 @@ static bool cli_parse_u32(const char *s, uint32_t max, uint32_t *out)
 	return true;
 }
 
+/* Kafka's rule for topic names: 1-249 of A-Z a-z 0-9 . _ - (@p min 0: a prefix). */
+static bool cli_topic_ok(const char *s, size_t min, size_t max)
+{
+	size_t n = 0;
+
+	for (; s[n] != '\0'; n++) {
+		char c = s[n];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return n >= min && n <= max;
+}
+
 /*
  * Match "--name VALUE" or "--name=VALUE" at argv[*i]; on a match advance *i
  * past the value and return it (NULL with *missing set when there is none).
@@ -190,6 +243,93 @@ static bool cli_opt(int argc, char *const argv[], int *i, const char *name, cons
 		return -EINVAL;                     \
 	} while (0)
 
+#define VERIFY_ERR(...)                                                                        \
+	do {                                                                                   \
+		char what_[256];                                                               \
+		snprintf(what_, sizeof(what_), __VA_ARGS__);                                   \
+		snprintf(err, errlen, "isthmus verify: %s: see isthmus verify --help", what_); \
+		return -EINVAL;                                                                \
+	} while (0)
+
+/* One option of verify at argv[*i] (starts with "--"). */
+static int cli_parse_verify_opt(int argc, char *const argv[], int *i, struct ist_cli_cmd *cmd,
+				char *err, size_t errlen)
+{
+	const char *a = argv[*i], *val;
+	bool missing;
+
+	if (cli_opt(argc, argv, i, "--source", &val, &missing)) {
+		if (missing || *val == '\0')
+			VERIFY_ERR("--source needs the source cluster's bootstrap servers "
+				   "(HOST:PORT[,HOST:PORT...])");
+		cmd->source = val;
+	} else if (cli_opt(argc, argv, i, "--dest-prefix", &val, &missing)) {
+		if (missing || !cli_topic_ok(val, 0, IST_CLI_VERIFY_PREFIX_MAX))
+			VERIFY_ERR("--dest-prefix needs up to %u of A-Z a-z 0-9 . _ -, got '%s'",
+				   IST_CLI_VERIFY_PREFIX_MAX, missing ? "" : val);
+		cmd->dest_prefix = val;
+	} else if (cli_opt(argc, argv, i, "--dest", &val, &missing)) {
+		if (missing || *val == '\0')
+			VERIFY_ERR("--dest needs the destination cluster's bootstrap servers "
+				   "(HOST:PORT[,HOST:PORT...])");
+		cmd->dest = val;
+	} else if (cli_opt(argc, argv, i, "--topic", &val, &missing)) {
+		if (missing)
+			VERIFY_ERR("--topic needs a topic name");
+		if (!cli_topic_ok(val, 1, 249))
+			VERIFY_ERR("--topic '%s' is not a topic name (1-249 of A-Z a-z 0-9 . _ -)",
+				   val);
+		if (cmd->n_topics >= IST_CLI_MAX_TOPICS)
+			VERIFY_ERR("more than %u --topic options; verify in several runs",
+				   IST_CLI_MAX_TOPICS);
+		cmd->topics[cmd->n_topics++] = val;
+	} else if (cli_opt(argc, argv, i, "--flow", &val, &missing)) {
+		if (missing || *val == '\0')
+			VERIFY_ERR("--flow needs the name of a [flow NAME] section");
+		cmd->flow = val;
+	} else if (cli_opt(argc, argv, i, "--wait", &val, &missing)) {
+		if (missing || !cli_parse_u32(val, IST_CLI_VERIFY_MAX_WAIT_S, &cmd->wait_s))
+			VERIFY_ERR("--wait needs seconds from 0 to %u, got '%s'",
+				   IST_CLI_VERIFY_MAX_WAIT_S, missing ? "" : val);
+	} else if (cli_opt(argc, argv, i, "--timeout", &val, &missing)) {
+		if (missing || !cli_parse_u32(val, IST_CLI_VERIFY_MAX_TIMEOUT_S, &cmd->timeout_s) ||
+		    cmd->timeout_s == 0)
+			VERIFY_ERR("--timeout needs seconds from 1 to %u, got '%s'",
+				   IST_CLI_VERIFY_MAX_TIMEOUT_S, missing ? "" : val);
+	} else if (cli_opt(argc, argv, i, "--max-report", &val, &missing)) {
+		if (missing || !cli_parse_u32(val, IST_CLI_VERIFY_MAX_REPORT, &cmd->max_report))
+			VERIFY_ERR("--max-report needs a count from 0 to %u, got '%s'",
+				   IST_CLI_VERIFY_MAX_REPORT, missing ? "" : val);
+	} else {
+		CLI_ERR("isthmus: unknown option '%s' for verify (it takes %s): see isthmus "
+			"verify --help",
+			a, cli_verb_opts(IST_CLI_VERIFY));
+	}
+	return 0;
+}
+
+/* The combinations verify accepts. */
+static int cli_check_verify(const struct ist_cli_cmd *cmd, char *err, size_t errlen)
+{
+	if (cmd->api != NULL)
+		VERIFY_ERR("--api does not apply: verify talks to the Kafka clusters directly");
+	if (cmd->flow != NULL) {
+		if (cmd->config == NULL)
+			VERIFY_ERR("--flow %s needs -c FILE, the core map that defines it",
+				   cmd->flow);
+		if (cmd->source != NULL || cmd->dest != NULL)
+			VERIFY_ERR("give --flow or --source/--dest, not both");
+		return 0;
+	}
+	if (cmd->config != NULL)
+		VERIFY_ERR("-c FILE needs --flow NAME to say which flow to verify");
+	if (cmd->source == NULL || cmd->dest == NULL)
+		VERIFY_ERR("needs --source and --dest bootstrap servers, or -c FILE --flow NAME");
+	if (cmd->n_topics == 0)
+		VERIFY_ERR("needs at least one --topic");
+	return 0;
+}
+
 int ist_cli_parse(int argc, char *const argv[], struct ist_cli_cmd *cmd, char *err, size_t errlen)
 {
 	bool want_help = false, missing;
@@ -197,6 +337,8 @@ int ist_cli_parse(int argc, char *const argv[], struct ist_cli_cmd *cmd, char *e
 	int i;
 
 	memset(cmd, 0, sizeof(*cmd));
+	cmd->timeout_s = IST_CLI_VERIFY_DEF_TIMEOUT_S;
+	cmd->max_report = IST_CLI_VERIFY_DEF_MAX_REPORT;
 	err[0] = '\0';
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -215,7 +357,8 @@ int ist_cli_parse(int argc, char *const argv[], struct ist_cli_cmd *cmd, char *e
 		} else if (strcmp(a, "--version") == 0 &&
 			   (cmd->verb == IST_CLI_NONE || cmd->verb == IST_CLI_VERSION)) {
 			cmd->verb = IST_CLI_VERSION;
-		} else if (cmd->verb == IST_CLI_STATUS && strcmp(a, "--json") == 0) {
+		} else if ((cmd->verb == IST_CLI_STATUS || cmd->verb == IST_CLI_VERIFY) &&
+			   strcmp(a, "--json") == 0) {
 			cmd->json = true;
 		} else if ((cmd->verb == IST_CLI_PAUSE || cmd->verb == IST_CLI_RESUME ||
 			    cmd->verb == IST_CLI_IDLE_SLEEP) &&
@@ -232,6 +375,11 @@ int ist_cli_parse(int argc, char *const argv[], struct ist_cli_cmd *cmd, char *e
 					"see isthmus idle-sleep --help",
 					IST_API_MAX_IDLE_SLEEP_US);
 			cmd->has_us = true;
+		} else if (cmd->verb == IST_CLI_VERIFY && a[0] == '-' && a[1] == '-') {
+			int rc = cli_parse_verify_opt(argc, argv, &i, cmd, err, errlen);
+
+			if (rc < 0)
+				return rc;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			if (cmd->verb != IST_CLI_NONE && cmd->verb != IST_CLI_VERSION)
 				CLI_ERR("isthmus: unknown option '%s' for %s (it takes %s): see "
@@ -277,6 +425,8 @@ int ist_cli_parse(int argc, char *const argv[], struct ist_cli_cmd *cmd, char *e
 		CLI_ERR("isthmus: no verb given: see isthmus --help");
 	if (cmd->verb == IST_CLI_IDLE_SLEEP && !cmd->has_us)
 		CLI_ERR("isthmus: idle-sleep needs --us N: see isthmus idle-sleep --help");
+	if (cmd->verb == IST_CLI_VERIFY)
+		return cli_check_verify(cmd, err, errlen);
 	if (cmd->api != NULL && strncmp(cmd->api, "http://", 7) != 0 &&
 	    strncmp(cmd->api, "https://", 8) != 0)
 		CLI_ERR("isthmus: --api '%s' is not an http:// URL: see isthmus --help", cmd->api);

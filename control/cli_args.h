@@ -8,6 +8,8 @@
  * Command line: isthmus [--api URL | -c FILE] VERB [args]. The global
  * options may also follow the verb. Exit codes: 0 done, 1 the operation
  * failed or control is unreachable, 2 usage or configuration error.
+ * `verify` talks to Kafka instead of control (verify.h); for it -c FILE
+ * names the core map whose [flow] --flow picks.
  *
  * Threading: @locality any thread.
  */
@@ -18,11 +20,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IST_CLI_EXIT_OK     0
-#define IST_CLI_EXIT_FAIL   1
-#define IST_CLI_EXIT_USAGE  2
-#define IST_CLI_DEFAULT_API "http://127.0.0.1:9641"
-#define IST_CLI_URL_LEN     512
+#define IST_CLI_EXIT_OK               0
+#define IST_CLI_EXIT_FAIL             1
+#define IST_CLI_EXIT_USAGE            2
+#define IST_CLI_DEFAULT_API           "http://127.0.0.1:9641"
+#define IST_CLI_URL_LEN               512
+#define IST_CLI_MAX_TOPICS            64
+#define IST_CLI_VERIFY_DEF_TIMEOUT_S  10u
+#define IST_CLI_VERIFY_DEF_MAX_REPORT 10u
+#define IST_CLI_VERIFY_MAX_WAIT_S     86400u
+#define IST_CLI_VERIFY_MAX_TIMEOUT_S  3600u
+#define IST_CLI_VERIFY_MAX_REPORT     1000000u
+#define IST_CLI_VERIFY_PREFIX_MAX     200u
 
 enum ist_cli_verb {
 	IST_CLI_NONE = 0,
@@ -32,6 +41,7 @@ enum ist_cli_verb {
 	IST_CLI_PAUSE,
 	IST_CLI_RESUME,
 	IST_CLI_IDLE_SLEEP,
+	IST_CLI_VERIFY,
 	IST_CLI_VERB_MAX,
 };
 
@@ -40,11 +50,21 @@ struct ist_cli_cmd {
 	enum ist_cli_verb help_verb; /**< for IST_CLI_HELP: the verb asked about, or NONE */
 	const char *api;             /**< --api URL, or NULL */
 	const char *config;          /**< -c FILE, or NULL */
-	bool json;                   /**< status --json */
+	bool json;                   /**< status, verify --json */
 	bool has_lcore;
 	uint32_t lcore;
 	bool has_us;
 	uint32_t us;
+	/* verify */
+	const char *source;      /**< --source BOOTSTRAP */
+	const char *dest;        /**< --dest BOOTSTRAP */
+	const char *dest_prefix; /**< --dest-prefix PREFIX, or NULL */
+	const char *flow;        /**< --flow NAME (with -c FILE), or NULL */
+	uint32_t n_topics;
+	const char *topics[IST_CLI_MAX_TOPICS]; /**< --topic, in order */
+	uint32_t wait_s;                        /**< --wait SECONDS, 0: one pass */
+	uint32_t timeout_s;                     /**< --timeout SECONDS, default 10 */
+	uint32_t max_report;                    /**< --max-report N, default 10 */
 };
 
 /**

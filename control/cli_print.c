@@ -248,6 +248,36 @@ static void print_link(FILE *out, const json_t *l)
 	}
 }
 
+static void print_repl(FILE *out, const json_t *r)
+{
+	const json_t *streams = json_object_get(r, "streams"), *st;
+	size_t i;
+
+	if (!json_is_object(r))
+		return;
+	fprintf(out,
+		"\nREPLICATION  source records %lld (%.1f MB, compression %.2fx), gaps %lld; "
+		"sink records %lld, failed streams %lld\n",
+		int_or(r, "source_records"), real_or(r, "source_bytes") / 1e6,
+		real_or(r, "compression_ratio"), int_or(r, "gaps"), int_or(r, "sink_records"),
+		int_or(r, "sink_failed_streams"));
+	fprintf(out, "%-6s %-24s %4s %-8s %12s %12s %10s  %s\n", "SIDE", "TOPIC", "PART", "STATE",
+		"POSITION", "RECORDS", "LAG", "REASON");
+	json_array_foreach((json_t *)streams, i, st)
+	{
+		bool src = strcmp(str_or(st, "side", ""), "source") == 0;
+		char lag[24] = "-";
+
+		if (src)
+			snprintf(lag, sizeof(lag), "%lld", int_or(st, "lag_records"));
+
+		fprintf(out, "%-6s %-24s %4lld %-8s %12lld %12lld %10s  %s\n",
+			str_or(st, "side", "-"), str_or(st, "topic", "-"), int_or(st, "partition"),
+			str_or(st, "state", "-"), int_or(st, "position"), int_or(st, "records"),
+			lag, str_or(st, "reason", ""));
+	}
+}
+
 void ist_cli_print_status(FILE *out, const json_t *doc)
 {
 	const json_t *dp = json_object_get(doc, "dataplane");
@@ -257,6 +287,7 @@ void ist_cli_print_status(FILE *out, const json_t *doc)
 	print_lcores(out, json_object_get(dp, "lcores"));
 	print_ports(out, json_object_get(dp, "ports"));
 	print_link(out, json_object_get(dp, "link"));
+	print_repl(out, json_object_get(dp, "replication"));
 	print_kafka(out, json_object_get(doc, "kafka"));
 	print_reasons(out, "  by the data plane: ", json_object_get(dp, "ipc_rejected"), &header);
 	print_reasons(out, "  by control:        ", json_object_get(dp, "control_rejected"),

@@ -42,7 +42,7 @@ int ist_dp_status_decode(const void *payload, size_t len, struct ist_dp_status *
 	const unsigned char *p = payload;
 	struct ist_ipc_status st;
 	struct ist_dp_status *ds;
-	size_t want, lc_bytes, port_bytes;
+	size_t want, lc_bytes, port_bytes, st_bytes;
 	unsigned int i, r;
 
 	if (len < sizeof(st))
@@ -50,7 +50,11 @@ int ist_dp_status_decode(const void *payload, size_t len, struct ist_dp_status *
 			      "STATUS_RESP of %zu bytes is shorter than its %zu-byte header", len,
 			      sizeof(st));
 	memcpy(&st, p, sizeof(st));
-	want = ist_ipc_status_size(st.n_lcores, st.n_ports);
+	if (st.repl.n_streams > IST_IPC_MAX_STREAMS)
+		return reject(IST_IPC_REJ_BAD_PAYLOAD, why, err, errlen,
+			      "STATUS_RESP claims %u streams (at most %u)", st.repl.n_streams,
+			      IST_IPC_MAX_STREAMS);
+	want = ist_ipc_status_size_streams(st.n_lcores, st.n_ports, st.repl.n_streams);
 	if (want > IST_IPC_MAX_PAYLOAD)
 		return reject(IST_IPC_REJ_BAD_PAYLOAD, why, err, errlen,
 			      "STATUS_RESP claims %u lcores and %u ports (%zu bytes), more than an "
@@ -73,16 +77,27 @@ int ist_dp_status_decode(const void *payload, size_t len, struct ist_dp_status *
 
 	lc_bytes = (size_t)st.n_lcores * sizeof(struct ist_ipc_lcore_status);
 	port_bytes = (size_t)st.n_ports * sizeof(struct ist_ipc_port_status);
-	ds = malloc(sizeof(*ds) + lc_bytes + port_bytes + st.n_lcores * sizeof(double));
+	st_bytes = (size_t)st.repl.n_streams * sizeof(struct ist_ipc_stream_status);
+	ds = malloc(sizeof(*ds) + lc_bytes + port_bytes + st_bytes + st.n_lcores * sizeof(double));
 	if (ds == NULL)
 		return -ENOMEM;
 	ds->st = st;
 	ds->lcores = (struct ist_ipc_lcore_status *)(ds + 1);
 	ds->ports = (struct ist_ipc_port_status *)((char *)ds->lcores + lc_bytes);
-	ds->busy_pct = (double *)((char *)ds->ports + port_bytes);
+	ds->streams = (struct ist_ipc_stream_status *)((char *)ds->ports + port_bytes);
+	ds->busy_pct = (double *)((char *)ds->streams + st_bytes);
 	ds->rx_ms = 0;
 	memcpy(ds->lcores, p + sizeof(st), lc_bytes);
 	memcpy(ds->ports, p + sizeof(st) + lc_bytes, port_bytes);
+	memcpy(ds->streams, p + sizeof(st) + lc_bytes + port_bytes, st_bytes);
+	for (i = 0; i < st.repl.n_streams; i++) {
+		struct ist_ipc_stream_status *ss = &ds->streams[i];
+
+		/* Names come from the wire: make them strings whatever was sent. */
+		ss->topic[sizeof(ss->topic) - 1] = '\0';
+		ss->peer_topic[sizeof(ss->peer_topic) - 1] = '\0';
+		ss->reason[sizeof(ss->reason) - 1] = '\0';
+	}
 
 	for (i = 0; i < st.n_lcores; i++) {
 		struct ist_ipc_lcore_status *lc = &ds->lcores[i];

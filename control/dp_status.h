@@ -23,10 +23,11 @@
 /** A decoded STATUS_RESP, in one allocation. */
 struct ist_dp_status {
 	struct ist_ipc_status st;
-	struct ist_ipc_lcore_status *lcores; /**< st.n_lcores records */
-	struct ist_ipc_port_status *ports;   /**< st.n_ports records */
-	double *busy_pct;                    /**< per lcore, see ist_dp_status_busy() */
-	uint64_t rx_ms;                      /**< monotonic ms when it arrived */
+	struct ist_ipc_lcore_status *lcores;   /**< st.n_lcores records */
+	struct ist_ipc_port_status *ports;     /**< st.n_ports records */
+	struct ist_ipc_stream_status *streams; /**< st.repl.n_streams records */
+	double *busy_pct;                      /**< per lcore, see ist_dp_status_busy() */
+	uint64_t rx_ms;                        /**< monotonic ms when it arrived */
 };
 
 /**

@@ -82,6 +82,73 @@ static json_t *render_port(const struct ist_ipc_port_status *ps)
 			 counters);
 }
 
+static json_t *render_stream(const struct ist_ipc_stream_status *ss)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", json_integer(ss->id));
+	json_object_set_new(o, "side", json_string(ss->side ? "sink" : "source"));
+	json_object_set_new(o, "state", json_string(ist_ipc_stream_state_name(ss->state)));
+	json_object_set_new(o, "topic", ist_render_str(ss->topic));
+	json_object_set_new(o, "peer_topic", ist_render_str(ss->peer_topic));
+	json_object_set_new(o, "partition", json_integer(ss->partition));
+	json_object_set_new(o, "position", json_integer(ss->position));
+	if (ss->side) {
+		json_object_set_new(o, "durable", json_integer(ss->durable));
+		json_object_set_new(o, "unchained_frames", json_u64(ss->unchained));
+		json_object_set_new(o, "errors", json_u64(ss->errors));
+		json_object_set_new(o, "repairs", json_u64(ss->retries));
+	} else {
+		json_object_set_new(o, "high_watermark", json_integer(ss->high));
+		/* Records behind: what the source has that this side has not read yet. */
+		json_object_set_new(
+			o, "lag_records",
+			json_integer(ss->high >= 0 && ss->position >= 0 && ss->high > ss->position
+					     ? ss->high - ss->position
+					     : 0));
+		json_object_set_new(o, "bytes_out", json_u64(ss->bytes_out));
+		json_object_set_new(o, "dropped_by_rules", json_u64(ss->dropped));
+		json_object_set_new(o, "gaps", json_u64(ss->gaps));
+		json_object_set_new(o, "gap_offsets_lost", json_u64(ss->gap_lost));
+	}
+	json_object_set_new(o, "records", json_u64(ss->records));
+	json_object_set_new(o, "bytes", json_u64(ss->bytes));
+	json_object_set_new(o, "frames", json_u64(ss->frames));
+	json_object_set_new(o, "reason", ist_render_str(ss->reason));
+	return o;
+}
+
+static json_t *render_repl(const struct ist_dp_status *ds)
+{
+	const struct ist_ipc_repl_status *r = &ds->st.repl;
+	json_t *o, *streams;
+
+	if (!r->source && !r->sink)
+		return json_null();
+	o = json_object();
+	streams = json_array();
+	json_object_set_new(o, "source", json_boolean(r->source));
+	json_object_set_new(o, "sink", json_boolean(r->sink));
+	json_object_set_new(o, "source_records", json_u64(r->src_records));
+	json_object_set_new(o, "source_bytes", json_u64(r->src_bytes));
+	json_object_set_new(o, "source_bytes_out", json_u64(r->src_bytes_out));
+	json_object_set_new(
+		o, "compression_ratio",
+		json_real(r->src_bytes_out ? (double)r->src_bytes / r->src_bytes_out : 0.0));
+	json_object_set_new(o, "gaps", json_u64(r->src_gaps));
+	json_object_set_new(o, "dropped_by_rules", json_u64(r->src_dropped));
+	json_object_set_new(o, "sink_records", json_u64(r->sink_records));
+	json_object_set_new(o, "sink_bytes", json_u64(r->sink_bytes));
+	json_object_set_new(o, "sink_unchained_frames", json_u64(r->sink_unchained));
+	json_object_set_new(o, "sink_errors", json_u64(r->sink_errors));
+	json_object_set_new(o, "sink_failed_streams", json_u64(r->sink_failed));
+	json_object_set_new(o, "catalog_bad", json_u64(r->catalog_bad));
+	for (unsigned int i = 0; i < r->n_streams; i++)
+		json_array_append_new(streams, render_stream(&ds->streams[i]));
+	json_object_set_new(o, "streams", streams);
+	return o;
+}
+
 static json_t *render_link(const struct ist_ipc_link_status *l)
 {
 	static const char *const states[] = {"down", "hello", "established"};
@@ -176,6 +243,7 @@ static json_t *render_dataplane(const struct ist_ctl_view *v)
 	json_object_set_new(o, "lcores", lcores);
 	json_object_set_new(o, "ports", ports);
 	json_object_set_new(o, "link", ds ? render_link(&ds->st.link) : json_null());
+	json_object_set_new(o, "replication", ds ? render_repl(ds) : json_null());
 	json_object_set_new(o, "ipc_rx_msgs", ds ? json_u64(ds->st.ipc_rx_msgs) : json_null());
 	json_object_set_new(o, "ipc_rejected",
 			    ds ? render_reasons(ds->st.ipc_rejected) : json_object());
@@ -446,6 +514,62 @@ static void prom_ports(FILE *f, const struct ist_ctl_view *v, const struct ist_d
 	}
 }
 
+static void prom_streams(FILE *f, const struct ist_ctl_view *v, const struct ist_dp_status *ds)
+{
+	static const struct {
+		size_t off;
+		const char *name, *type, *help;
+	} fams[] = {
+#define ST_FIELD(field, name, type, help) \
+	{offsetof(struct ist_ipc_stream_status, field), name, type, help}
+		ST_FIELD(records, "isthmus_stream_records_total", "counter",
+			 "Records read (source) or written (sink)."),
+		ST_FIELD(bytes, "isthmus_stream_bytes_total", "counter",
+			 "Key and value bytes of those records."),
+		ST_FIELD(frames, "isthmus_stream_frames_total", "counter",
+			 "Frames cut or accepted."),
+		ST_FIELD(gaps, "isthmus_stream_gaps_total", "counter",
+			 "Gap alarms: the source no longer held the resume offset."),
+		ST_FIELD(gap_lost, "isthmus_stream_gap_offsets_lost_total", "counter",
+			 "Offsets lost in those gaps."),
+		ST_FIELD(errors, "isthmus_stream_errors_total", "counter",
+			 "Undecodable frames and refused records."),
+		ST_FIELD(unchained, "isthmus_stream_unchained_frames_total", "counter",
+			 "Frames cut for another position, dropped (after a restart)."),
+#undef ST_FIELD
+	};
+	const struct ist_ipc_repl_status *r = &ds->st.repl;
+
+	for (unsigned int fam = 0; fam < sizeof(fams) / sizeof(fams[0]); fam++) {
+		prom_family(f, fams[fam].name, fams[fam].type, fams[fam].help);
+		for (unsigned int i = 0; i < r->n_streams; i++) {
+			const struct ist_ipc_stream_status *ss = &ds->streams[i];
+			uint64_t val;
+			char part[16];
+
+			memcpy(&val, (const char *)ss + fams[fam].off, sizeof(val));
+			snprintf(part, sizeof(part), "%d", ss->partition);
+			prom_start(f, v, fams[fam].name);
+			prom_label(f, "side", ss->side ? "sink" : "source");
+			prom_label(f, "topic", ss->topic);
+			prom_label(f, "partition", part);
+			prom_u64(f, val);
+		}
+	}
+	prom_family(f, "isthmus_stream_running", "gauge", "1 when the stream is running.");
+	for (unsigned int i = 0; i < r->n_streams; i++) {
+		const struct ist_ipc_stream_status *ss = &ds->streams[i];
+		char part[16];
+
+		snprintf(part, sizeof(part), "%d", ss->partition);
+		prom_start(f, v, "isthmus_stream_running");
+		prom_label(f, "side", ss->side ? "sink" : "source");
+		prom_label(f, "topic", ss->topic);
+		prom_label(f, "partition", part);
+		prom_u64(f, ss->state == IST_STREAM_RUNNING);
+	}
+}
+
 static void prom_link(FILE *f, const struct ist_ctl_view *v, const struct ist_ipc_link_status *l)
 {
 	static const struct {
@@ -594,6 +718,7 @@ int ist_render_metrics(const struct ist_ctl_view *v, char **out, size_t *outlen)
 		prom_roles(f, v, ds);
 		prom_ports(f, v, ds);
 		prom_link(f, v, &ds->st.link);
+		prom_streams(f, v, ds);
 	}
 	prom_kafka(f, v);
 

@@ -33,6 +33,7 @@
 #include "ist_link.h"
 #include "ist_pacer.h"
 #include "ist_reasm.h"
+#include "ist_repl.h"
 #include "ist_rto.h"
 #include "ist_replay.h"
 #include "ist_role.h"
@@ -99,6 +100,9 @@ struct ist_link {
 	uint32_t *free_stack, n_free;
 	uint32_t *retx_fifo, retx_head, retx_tail, retx_mask;
 	bool discarding; /* the peer restarted: in-flight data is void */
+
+	/* replication (Kafka records), or else: */
+	struct ist_repl *repl;
 
 	/* synthetic source and sink */
 	bool synth;
@@ -171,6 +175,20 @@ static bool on_deliver(void *arg, uint32_t stream, uint32_t seq, const uint8_t *
 
 	if (l->n_rel == MAX_RELEASES)
 		return false; /* released after this burst, then delivery resumes */
+	if (l->repl != NULL) {
+		switch (ist_repl_link_deliver(l->repl, stream, seq, frame, len)) {
+		case IST_REPL_DLV_REFUSED:
+			return false;
+		case IST_REPL_DLV_HELD:
+			l->st.frames_ok++;
+			l->st.bytes_delivered += len;
+			return true;
+		case IST_REPL_DLV_DONE:
+			break;
+		}
+		l->rel[l->n_rel++] = (struct release){stream, seq};
+		return true;
+	}
 	if (l->synth) {
 		if (ist_synth_frame_check(&l->prof, stream, seq, frame, len) == IST_SYNTH_OK)
 			l->st.frames_ok++;
@@ -327,6 +345,8 @@ static void peer_new(struct ist_link *l, uint32_t epoch, uint64_t now)
 		buf_put(l, l->retx_fifo[l->retx_head++ & l->retx_mask]);
 	l->discarding = false;
 	ist_credit_tx_reset(l->ctx);
+	if (l->repl != NULL)
+		ist_repl_link_reset(l->repl);
 	for (uint32_t s = 0; s < l->n_streams; s++)
 		l->src[s].resumed = false;
 	l->cur_busy = false;
@@ -457,10 +477,38 @@ uint32_t ist_link_rx(struct ist_link *l, uint64_t now)
 	return total;
 }
 
+static bool can_send(void *arg, uint32_t stream, uint32_t seq)
+{
+	const struct ist_link *l = arg;
+
+	return ist_credit_tx_can_send(l->ctx, stream, seq);
+}
+
+/* The next replication frame: catalog first, then the shaper's choice. */
+static bool next_repl_frame(struct ist_link *l, uint64_t now)
+{
+	uint32_t seq;
+
+	if (ist_repl_cat_waiting(l->repl) && ist_credit_tx_resume(l->ctx, 0, &seq) == 0)
+		ist_repl_cat_resumed(l->repl, seq);
+	l->cur_len = ist_repl_link_next(l->repl, now, can_send, l, l->frame, IST_WIRE_MAX_FRAME,
+					&l->cur_stream, &l->cur_seq);
+	if (l->cur_len == 0 ||
+	    ist_wire_frag_plan(l->cur_len, l->max_payload - IST_WIRE_FRAG_LEN, &l->cur_cnt) != 0)
+		return false;
+	ist_repl_link_sent(l->repl, l->cur_stream, l->cur_len, now);
+	l->cur_idx = 0;
+	l->cur_busy = true;
+	return true;
+}
+
 /* Pick the next stream that may send, round robin. */
-static bool next_frame(struct ist_link *l)
+static bool next_frame(struct ist_link *l, uint64_t now)
 {
 	const struct ist_cfg_synth *sy = &l->cfg->synth;
+
+	if (l->repl != NULL)
+		return next_repl_frame(l, now);
 
 	for (uint32_t k = 0; k < l->n_streams; k++) {
 		uint32_t s = (l->rr + k) % l->n_streams;
@@ -548,6 +596,8 @@ uint32_t ist_link_tx(struct ist_link *l, uint64_t now)
 			sent += send_ctl(l, IST_WIRE_CREDIT, buf, len);
 	}
 	ist_txwin_timeout(l->txw, now);
+	if (l->repl != NULL)
+		sent += ist_repl_link_poll(l->repl, l->reasm, now);
 
 	for (uint32_t budget = TX_BUDGET; budget > 0; budget--) {
 		if (l->retx_head != l->retx_tail) {
@@ -563,9 +613,9 @@ uint32_t ist_link_tx(struct ist_link *l, uint64_t now)
 			sent++;
 			continue;
 		}
-		if (!l->synth || !l->cfg->synth.send)
+		if (l->repl == NULL && (!l->synth || !l->cfg->synth.send))
 			break;
-		if (!l->cur_busy && !next_frame(l))
+		if (!l->cur_busy && !next_frame(l, now))
 			break;
 		if (l->n_free == 0 || !ist_txwin_has_room(l->txw))
 			break;
@@ -599,7 +649,8 @@ uint32_t ist_link_tx(struct ist_link *l, uint64_t now)
 		l->st.tx_data++;
 		sent++;
 		if (++l->cur_idx == l->cur_cnt) {
-			l->src[l->cur_stream].next_seq++;
+			if (l->repl == NULL)
+				l->src[l->cur_stream].next_seq++;
 			l->st.frames_sent++;
 			l->cur_busy = false;
 		}
@@ -703,10 +754,18 @@ struct ist_link *ist_link_create(const struct ist_role_env *env, char *err, size
 
 	l->synth = cfg->synth.enabled;
 	l->n_streams = l->synth ? cfg->synth.streams : 1;
-	rc.hz = l->hz;
-	rc.n_streams = l->n_streams;
 	rc.slots = l->synth ? cfg->synth.window : 1;
 	rc.slot_size = l->synth ? sizeof(struct ist_wire_frame) + cfg->synth.max_body : 64;
+	if (ist_repl_wanted(cfg)) {
+		l->repl = ist_repl_get(cfg, err, errlen);
+		if (l->repl == NULL)
+			goto fail;
+		l->n_streams = ist_repl_n_streams(l->repl);
+		rc.slots = ist_repl_window(l->repl);
+		rc.slot_size = ist_repl_frame_max(l->repl);
+	}
+	rc.hz = l->hz;
+	rc.n_streams = l->n_streams;
 	rc.deliver = on_deliver;
 	rc.arg = l;
 	l->reasm = ist_reasm_create(&rc, &alloc);
@@ -761,6 +820,7 @@ void ist_link_free(struct ist_link *l)
 		ist_aead_ctx_fini(&l->aead);
 	ist_keys_wipe(&l->keys);
 	ist_synth_store_close(&l->store);
+	ist_repl_put(l->repl);
 	ist_txwin_free(l->txw);
 	ist_rxwin_free(l->rxw);
 	ist_reasm_free(l->reasm);

@@ -18,6 +18,7 @@
 #include "ist_config.h"
 #include "ist_lcore.h"
 #include "ist_link.h"
+#include "ist_repl.h"
 #include "ist_mgmt.h"
 #include "ist_port.h"
 
@@ -212,6 +213,15 @@ size_t ist_mgmt_status_build(struct ist_mgmt *m, uint8_t *buf, size_t len)
 			ps->oerrors = s.oerrors;
 			ps->rx_nombuf = s.rx_nombuf;
 		}
+	}
+	if (ist_repl_peek() != NULL) {
+		struct ist_ipc_stream_status *ss = (struct ist_ipc_stream_status *)ps;
+		uint32_t room = (uint32_t)((len - need) / sizeof(*ss));
+
+		ist_repl_totals(ist_repl_peek(), &st->repl);
+		st->repl.n_streams = ist_repl_status(ist_repl_peek(), ss,
+						     RTE_MIN(room, (uint32_t)IST_IPC_MAX_STREAMS));
+		need += st->repl.n_streams * sizeof(*ss);
 	}
 	return need;
 }

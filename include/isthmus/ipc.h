@@ -25,7 +25,7 @@
 #include <string.h>
 
 #define IST_IPC_MAGIC       0x49535443u /* "ISTC" */
-#define IST_IPC_VERSION     1
+#define IST_IPC_VERSION     2
 #define IST_IPC_MAX_PAYLOAD (64u * 1024u)
 
 enum ist_ipc_type {
@@ -107,7 +107,57 @@ struct ist_ipc_link_status {
 	uint64_t goodput_kbps; /**< frame bytes delivered in order, same interval */
 };
 
-/** Status snapshot: header, then n_lcores lcore records, then n_ports port records. */
+/** Replication totals (docs/REPLICATION.md). */
+struct ist_ipc_repl_status {
+	uint8_t source;     /**< this appliance reads some flow's source cluster */
+	uint8_t sink;       /**< this appliance writes some flow's destination */
+	uint16_t n_streams; /**< stream records that follow the port records */
+	uint32_t src_streams, sink_streams, sink_failed;
+	uint64_t src_records, src_bytes, src_bytes_out, src_gaps, src_dropped;
+	uint64_t sink_records, sink_bytes, sink_unchained, sink_errors;
+	uint64_t catalog_bad;
+};
+
+/** Largest number of stream records a status carries. */
+#define IST_IPC_MAX_STREAMS 96
+
+enum ist_ipc_stream_state {
+	IST_STREAM_IDLE = 0, /**< waiting for the peer appliance */
+	IST_STREAM_TAIL = 1, /**< sink: reading the destination tail */
+	IST_STREAM_RUNNING = 2,
+	IST_STREAM_FAILED = 3, /**< sink: destination refused; retried with back-off */
+	IST_STREAM_HALTED = 4, /**< stopped (gap with on_gap = halt, undecodable frame) */
+};
+
+static inline const char *ist_ipc_stream_state_name(unsigned int s)
+{
+	static const char *const names[] = {"idle", "tail", "running", "failed", "halted"};
+
+	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
+}
+
+/** One replication stream: a source partition and its destination partition. */
+struct ist_ipc_stream_status {
+	char topic[128];      /**< this side's topic (source: source; sink: destination) */
+	char peer_topic[128]; /**< the other side's topic */
+	uint32_t id;
+	int32_t partition;
+	uint8_t side;  /**< 0 source, 1 sink */
+	uint8_t state; /**< enum ist_ipc_stream_state */
+	uint16_t reserved;
+	uint32_t reserved2;
+	int64_t position; /**< source: next offset to read; sink: next offset expected */
+	int64_t durable;  /**< sink: last source offset the destination acknowledged */
+	int64_t high;     /**< source: the partition's high watermark */
+	uint64_t records, bytes, frames, bytes_out, dropped, gaps, gap_lost;
+	uint64_t unchained, errors, retries;
+	char reason[128];
+};
+
+/**
+ * Status snapshot: header, then n_lcores lcore records, then n_ports port
+ * records, then repl.n_streams stream records.
+ */
 struct ist_ipc_status {
 	char appliance[IST_IPC_NAME_LEN];
 	char region[IST_IPC_NAME_LEN];
@@ -119,6 +169,7 @@ struct ist_ipc_status {
 	uint64_t ipc_rx_msgs;
 	uint64_t ipc_rejected[IST_IPC_REJ_MAX];
 	struct ist_ipc_link_status link;
+	struct ist_ipc_repl_status repl;
 };
 
 #define IST_IPC_MAX_ROLES 8
@@ -233,11 +284,19 @@ static inline void ist_ipc_hdr_init(struct ist_ipc_hdr *hdr, uint16_t type, uint
 	hdr->seq = seq;
 }
 
-/** Size of a STATUS_RESP payload with the given record counts. */
+/** Size of a STATUS_RESP payload with the given record counts (no streams). */
 static inline size_t ist_ipc_status_size(unsigned int n_lcores, unsigned int n_ports)
 {
 	return sizeof(struct ist_ipc_status) + n_lcores * sizeof(struct ist_ipc_lcore_status) +
 	       n_ports * sizeof(struct ist_ipc_port_status);
+}
+
+/** Size of a STATUS_RESP payload with @p n_streams stream records too. */
+static inline size_t ist_ipc_status_size_streams(unsigned int n_lcores, unsigned int n_ports,
+						 unsigned int n_streams)
+{
+	return ist_ipc_status_size(n_lcores, n_ports) +
+	       n_streams * sizeof(struct ist_ipc_stream_status);
 }
 
 #endif /* ISTHMUS_IPC_H */

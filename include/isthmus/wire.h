@@ -131,6 +131,23 @@ struct ist_wire_frame {
 } __attribute__((packed));
 _Static_assert(sizeof(struct ist_wire_frame) == 32, "frame header is 32 bytes");
 
+/**
+ * Frame flags: the 16-bit field after dict_id in struct ist_wire_frame
+ * (still named `reserved` there; network byte order). A receiver refuses a
+ * frame with a flag outside IST_WIRE_FRAME_F_MASK. Body layouts:
+ * dataplane/batch/ist_batch.h.
+ */
+/**
+ * The body is a slice of one record too large for a frame body: 16-byte
+ * offset prefix, u32 total_len, u32 part_off, slice. record_count is 1 on
+ * the part that completes the record and 0 on the others; first_offset is
+ * the record's offset on every part. Parts of a record are consecutive
+ * frames of its stream.
+ */
+#define IST_WIRE_FRAME_F_SPLIT 0x0001
+/** Flags a receiver of this version understands. */
+#define IST_WIRE_FRAME_F_MASK 0x0001
+
 /** CREDIT payload head (wire), followed by n ist_wire_credit entries. */
 struct ist_wire_credit_hdr {
 	uint16_t n;

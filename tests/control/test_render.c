@@ -111,6 +111,7 @@ static const char expected_status[] =
 	"   \"frames\": {\"sent\": 10, \"ok\": 9, \"bad\": 0, \"out_of_order\": 0,"
 	"              \"bytes_delivered\": 90000},"
 	"   \"peer_restarts\": 1, \"peer_deaths\": 0},"
+	"  \"replication\": null,"
 	"  \"ipc_rx_msgs\": 10,"
 	"  \"ipc_rejected\": {\"bad_magic\": 0, \"bad_version\": 0, \"oversized\": 0,"
 	"                   \"truncated\": 1, \"unknown_type\": 0, \"bad_payload\": 0},"

@@ -135,7 +135,7 @@ static void test_check_framing(void **state)
 	assert_int_equal(why, IST_IPC_REJ_MAGIC);
 
 	ist_ipc_hdr_init(&h, IST_IPC_STATUS_REQ, 0, 1);
-	h.version = 2;
+	h.version = IST_IPC_VERSION + 1;
 	memcpy(buf, &h, sizeof(h));
 	assert_int_equal(ist_ipc_check(buf, 16, &out, &why), IST_IPC_BAD);
 	assert_int_equal(why, IST_IPC_REJ_VERSION);
