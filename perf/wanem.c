@@ -15,6 +15,13 @@
  * data. The impairment logic lives in wanem_model.c, free of DPDK, where it
  * is unit tested with a fake clock.
  *
+ * `inject` sends bad link packets into a running session (docs/WANEM.md): the
+ * data thread keeps the newest link frame of each direction (one copy per
+ * received burst) and an early one, builds the bad packets from them
+ * (wanem_model.c), seals the wrong-key ones under random keys with the link's
+ * own AEAD code, and sends them one per WANEM_INJ_GAP_US between the
+ * forwarded packets.
+ *
  * `isthmus-wanem ctl PATH COMMAND...` is the client of the control socket.
  */
 #include <errno.h>
@@ -39,14 +46,19 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_ip.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <rte_udp.h>
 
+#include "ist_aead.h"
 #include "ist_config.h"
+#include "ist_keys.h"
 #include "ist_port.h"
 #include "ist_linectl.h"
+#include "ist_replay.h"
 #include "wanem_model.h"
 
 #define PROG                   "isthmus-wanem"
@@ -66,6 +78,14 @@
 #define WANEM_CTL_TIMEOUT_S    10
 #define WANEM_STATS_DEFAULT_MS 5000
 #define WANEM_PORT_WATCH_MS    500 /* a port not started, or a memif client cut off, is retried */
+#define WANEM_INJ_GAP_US       100 /* between injected packets of a direction: 10 kpps */
+
+_Static_assert(IST_WANEM_INJ_REPLAY_WIN == IST_REPLAY_WIN, "the replay forecast uses the window");
+_Static_assert(IST_WANEM_INJ_FRAME_MAX <= RTE_MBUF_DEFAULT_DATAROOM, "a kept frame fits an mbuf");
+_Static_assert(IST_WANEM_INJ_L234_LEN == sizeof(struct rte_ether_hdr) +
+						 sizeof(struct rte_ipv4_hdr) +
+						 sizeof(struct rte_udp_hdr),
+	       "link datagrams follow Ethernet, IPv4 without options and UDP");
 
 RTE_LOG_REGISTER(ist_wanem_logtype, isthmus.wanem, INFO);
 #define WANEM_LOG(level, fmt, ...) \
@@ -104,12 +124,21 @@ struct wanem_path {
 	uint32_t queued; /* dp: w (published every WANEM_CMD_EVERY loops), mgmt: ro */
 	bool cut;        /* dp: w (published likewise), mgmt: ro */
 	struct rte_mbuf *txb[WANEM_BURST];
+	/* inject: all dp only, except inj_pending (dp: w, mgmt: ro) */
+	uint32_t inj_pending;   /* injected packets not sent yet, inj_m included */
+	struct rte_mbuf *inj_m; /* built, not taken by the egress yet */
+	int inj_kind;           /* of inj_m */
+	uint64_t inj_next;      /* the next injected packet not before then */
+	uint64_t inj_since;     /* inj_m built */
+	uint64_t inj_gap;
+	struct ist_wanem_inj inj; /* kept frames, pending counts, PRNG */
 } __rte_cache_aligned;
 
 /* A command for the data thread; one in flight, owned by mgmt between replies. */
 struct wanem_req {
 	struct ist_wanem_cmd cmd;
 	int status;
+	char msg[IST_WANEM_INJ_MSG_MAX]; /* inject: what it sends, or why not (dp: w) */
 };
 
 struct wanem_client {
@@ -148,6 +177,8 @@ static uint8_t port_down_checks[2];
 static uint64_t port_restarts[2]; /* dp: rw, mgmt: ro */
 static bool dir_ready[2];
 static uint64_t hz, t_start;
+static struct ist_aead inj_aead; /* dp only: seals wrong-key packets */
+static bool inj_aead_ok;
 
 static void on_signal(int sig)
 {
@@ -167,7 +198,8 @@ static void usage(FILE *out)
 		"  --both SPEC             impairments of both (options apply in order)\n"
 		"  --seed S                PRNG seed (default 1); same seed, same input, same "
 		"decisions\n"
-		"  --control PATH          Unix socket for partition, heal, set, stats, quit\n"
+		"  --control PATH          Unix socket for partition, heal, set, inject, stats, "
+		"quit\n"
 		"  --stats-interval-ms MS  counters every MS (default 5000, 0: never)\n"
 		"  --file-prefix P         EAL file prefix (default isthmus-wanem-PID)\n"
 		"  --lcore N               lcore and CPU of the data thread (default 0)\n"
@@ -540,6 +572,7 @@ static uint32_t path_rx(struct wanem_path *p)
 		return 0;
 	for (uint16_t q = 0; q < p->n_rxq; q++) {
 		uint16_t n = rte_eth_rx_burst(p->rx_port, q, pkts, WANEM_BURST), nd = 0;
+		struct rte_mbuf *intact = NULL;
 		uint64_t now;
 
 		if (n == 0)
@@ -558,7 +591,13 @@ static uint32_t path_rx(struct wanem_path *p)
 				rte_mbuf_refcnt_update(m, 1);
 			if (unlikely(act.corrupt_bit != IST_WANEM_NO_BIT))
 				flip_bit(m, act.corrupt_bit);
+			else
+				intact = m;
 		}
+		/* For inject: the newest packet queued intact, at most one copy per burst. */
+		if (intact != NULL && intact->nb_segs == 1)
+			ist_wanem_inj_keep(&p->inj, rte_pktmbuf_mtod(intact, const uint8_t *),
+					   rte_pktmbuf_data_len(intact));
 		if (nd != 0)
 			rte_pktmbuf_free_bulk(drop, nd);
 		work += n;
@@ -621,10 +660,126 @@ static uint32_t path_tx(struct wanem_path *p, uint64_t now)
 	return sent + n_drop;
 }
 
+/* Build an injected packet of @p kind into @p m. @return 0 or -errno. */
+static int inj_build(struct wanem_path *p, int kind, struct rte_mbuf *m)
+{
+	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+	struct ist_key k;
+	int len, rc;
+
+	len = ist_wanem_inj_build(&p->inj, (enum ist_wanem_inj_kind)kind, f,
+				  rte_pktmbuf_tailroom(m));
+	if (len < 0)
+		return len;
+	if (kind == IST_WANEM_INJ_WRONG_KEY) {
+		/* A well-formed packet under a key the receiver does not have: it fails the tag. */
+		k.id = f[IST_WANEM_INJ_L234_LEN + offsetof(struct ist_wire_hdr, key_id)];
+		ist_wanem_inj_random(&p->inj, k.key, sizeof(k.key));
+		ist_wanem_inj_random(&p->inj, k.salt, sizeof(k.salt));
+		rc = ist_aead_pkt_seal(&inj_aead, &k, f + IST_WANEM_INJ_L234_LEN,
+				       (size_t)len - IST_WANEM_INJ_L234_LEN);
+		if (rc < 0)
+			return rc;
+	}
+	rte_pktmbuf_append(m, (uint16_t)len);
+	return 0;
+}
+
+/*
+ * Send the next injected packet of a direction when it is due: one per
+ * WANEM_INJ_GAP_US, on the egress queue the forwarded packets use, so they
+ * interleave with them; no impairment applies. A packet the egress refuses is
+ * retried; refused for longer than the tx stall, it and all pending are
+ * dropped (inject_dropped). Off the hot path while nothing is pending.
+ */
+static uint32_t path_inject(struct wanem_path *p, uint64_t now)
+{
+	struct rte_mbuf *m = p->inj_m;
+	int kind, rc;
+
+	if (likely(p->inj_pending == 0) || now < p->inj_next)
+		return 0;
+	if (m == NULL) {
+		m = rte_pktmbuf_alloc(pool);
+		if (m == NULL)
+			return 0; /* the pool is drained for now: try again next loop */
+		kind = ist_wanem_inj_take(&p->inj);
+		if (unlikely(kind < 0)) {
+			/* Cannot happen: inj_pending counts what the model has pending. */
+			rte_pktmbuf_free(m);
+			p->inj_pending = 0;
+			return 0;
+		}
+		rc = inj_build(p, kind, m);
+		if (unlikely(rc < 0)) {
+			/* It would fail for the next ones too (say, no room for a tag): give up. */
+			rte_pktmbuf_free(m);
+			ist_wanem_inj_cancel(&p->inj);
+			p->dir.c.inject_dropped += p->inj_pending;
+			WANEM_LOG(WARNING, "%s: cannot build a %s packet (%s); dropped %u pending",
+				  dir_arrow[p->rx_idx], ist_wanem_inj_kind_name((unsigned int)kind),
+				  strerror(-rc), p->inj_pending);
+			p->inj_pending = 0;
+			return 0;
+		}
+		p->inj_m = m;
+		p->inj_kind = kind;
+		p->inj_since = now;
+	}
+	if (likely(port_ready[1 - p->rx_idx]) && rte_eth_tx_burst(p->tx_port, 0, &m, 1) == 1) {
+		p->dir.c.injected[p->inj_kind]++;
+		p->inj_m = NULL;
+		p->inj_pending--;
+		p->inj_next = now + p->inj_gap;
+		if (p->inj_pending == 0)
+			WANEM_LOG(NOTICE,
+				  "%s: injection done; injected so far wrong-key=%" PRIu64
+				  " wrong-version=%" PRIu64 " garbage=%" PRIu64 " replay=%" PRIu64,
+				  dir_arrow[p->rx_idx], p->dir.c.injected[IST_WANEM_INJ_WRONG_KEY],
+				  p->dir.c.injected[IST_WANEM_INJ_WRONG_VERSION],
+				  p->dir.c.injected[IST_WANEM_INJ_GARBAGE],
+				  p->dir.c.injected[IST_WANEM_INJ_REPLAY]);
+		return 1;
+	}
+	if (now - p->inj_since > p->tx_stall) {
+		rte_pktmbuf_free(m);
+		p->inj_m = NULL;
+		ist_wanem_inj_cancel(&p->inj);
+		p->dir.c.inject_dropped += p->inj_pending;
+		WANEM_LOG(WARNING, "%s: the egress refused injected packets for %d ms; dropped %u",
+			  dir_arrow[p->rx_idx], WANEM_TX_STALL_MS, p->inj_pending);
+		p->inj_pending = 0;
+	}
+	return 0;
+}
+
+/* Queue an inject command's packets. @locality data thread */
+static int req_inject(struct wanem_req *rq)
+{
+	const struct ist_wanem_cmd *c = &rq->cmd;
+	struct wanem_path *p = &paths[c->dirs == IST_WANEM_DIR_AB ? 0 : 1];
+	int rc;
+
+	if (c->kind == IST_WANEM_INJ_WRONG_KEY && !inj_aead_ok) {
+		snprintf(rq->msg, sizeof(rq->msg),
+			 "cannot seal: OpenSSL offers no AES-256-GCM here (see the start-up log)");
+		return -ENOTSUP;
+	}
+	rc = ist_wanem_inj_add(&p->inj, c->kind, c->count, rq->msg, sizeof(rq->msg));
+	if (rc == 0)
+		p->inj_pending += c->count;
+	return rc;
+}
+
 static void req_apply(struct wanem_req *rq, uint64_t now)
 {
 	const struct ist_wanem_cmd *c = &rq->cmd;
 
+	rq->msg[0] = '\0';
+	if (c->type == IST_WANEM_CMD_INJECT) {
+		rq->status = req_inject(rq);
+		return;
+	}
 	for (int i = 0; i < 2; i++) {
 		struct ist_wanem_dir *d = &paths[i].dir;
 
@@ -718,12 +873,16 @@ static void data_loop(void)
 			next_watch = now + watch_every;
 		}
 		work += path_tx(&paths[0], now) + path_tx(&paths[1], now);
+		work += path_inject(&paths[0], now) + path_inject(&paths[1], now);
 		if ((++loops & (WANEM_CMD_EVERY - 1)) == 0)
 			cmds_poll(now);
 		/* A direction whose egress refuses packets is retried after the sleep. */
 		n0 = paths[0].tx_blocked ? UINT64_MAX : ist_wanem_dir_next_due(&paths[0].dir);
 		n1 = paths[1].tx_blocked ? UINT64_MAX : ist_wanem_dir_next_due(&paths[1].dir);
 		next = n0 < n1 ? n0 : n1;
+		for (int i = 0; i < 2; i++)
+			if (unlikely(paths[i].inj_pending != 0) && paths[i].inj_next < next)
+				next = paths[i].inj_next;
 		us = ist_wanem_idle_us(&idle, work != 0, now, next, hz);
 		if (us != 0) {
 			cmds_poll(now);
@@ -971,9 +1130,11 @@ static void cmd_stats(struct wanem_client *cl)
 		if (n < 0)
 			break;
 		off += (size_t)n;
-		n = snprintf(out + off, sizeof(out) - off, " %squeued=%u %scut=%d", pfx,
+		n = snprintf(out + off, sizeof(out) - off,
+			     " %squeued=%u %scut=%d %sinject_pending=%u", pfx,
 			     __atomic_load_n(&paths[i].queued, __ATOMIC_RELAXED), pfx,
-			     __atomic_load_n(&paths[i].cut, __ATOMIC_RELAXED) ? 1 : 0);
+			     __atomic_load_n(&paths[i].cut, __ATOMIC_RELAXED) ? 1 : 0, pfx,
+			     __atomic_load_n(&paths[i].inj_pending, __ATOMIC_RELAXED));
 		off += (size_t)n;
 	}
 	client_reply(cl, "ok %s", out);
@@ -1024,6 +1185,19 @@ static void cmd_run(struct wanem_mgmt *mg, struct wanem_client *cl, const char *
 		if (rc == 0)
 			WANEM_LOG(NOTICE, "%s (control)", what);
 		reply_status(cl, rc, what);
+		break;
+	case IST_WANEM_CMD_INJECT:
+		rc = mgmt_request(mg, &cmd);
+		snprintf(what, sizeof(what), "inject %s %s %u", dir_name[cmd.dirs >> 1],
+			 ist_wanem_inj_kind_name(cmd.kind), cmd.count);
+		if (rc == 0) {
+			WANEM_LOG(NOTICE, "%s (control): %s", what, mg->req.msg);
+			client_reply(cl, "ok %s: %s", what, mg->req.msg);
+		} else if (rc == -ETIMEDOUT || mg->req.msg[0] == '\0') {
+			reply_status(cl, rc, what);
+		} else {
+			client_reply(cl, "error: %s: %s", what, mg->req.msg);
+		}
 		break;
 	case IST_WANEM_CMD_STATS:
 		cmd_stats(cl);
@@ -1256,6 +1430,14 @@ static int paths_setup(uint32_t cap, uint64_t now)
 		}
 		dir_ready[i] = true;
 		ist_wanem_dir_set(&p->dir, &opts.spec[i], now);
+		/* Its own stream, so injecting changes none of the impairments' decisions. */
+		rc = ist_wanem_inj_init(&p->inj, ~(opts.seed * 2 + (uint64_t)i), opts.mtu);
+		if (rc != 0) {
+			fprintf(stderr, PROG ": --mtu %u is too small to inject packets\n",
+				opts.mtu);
+			return rc;
+		}
+		p->inj_gap = hz * WANEM_INJ_GAP_US / 1000000;
 		p->rx_idx = (uint16_t)i;
 		p->rx_port = port_ids[i];
 		p->tx_port = port_ids[1 - i];
@@ -1298,6 +1480,8 @@ static void teardown(void)
 			rte_pktmbuf_free_bulk(p->txb, p->n_txb);
 		p->n_txb = 0;
 		p->queued = 0;
+		rte_pktmbuf_free(p->inj_m);
+		p->inj_m = NULL;
 	}
 	for (int i = 0; i < 2; i++)
 		if (port_up[i])
@@ -1305,6 +1489,9 @@ static void teardown(void)
 	for (int i = 0; i < 2; i++)
 		if (dir_ready[i])
 			ist_wanem_dir_fini(&paths[i].dir);
+	if (inj_aead_ok)
+		ist_aead_ctx_fini(&inj_aead);
+	inj_aead_ok = false;
 	rte_ring_free(cmd_ring);
 	rte_ring_free(reply_ring);
 	rte_mempool_free(pool);
@@ -1397,6 +1584,15 @@ int main(int argc, char **argv)
 				rte_strerror(rte_errno));
 			rc = -ENOMEM;
 		}
+	}
+	if (rc == 0) {
+		/* Only `inject wrong-key` needs it: without it, that command is refused. */
+		int arc = ist_aead_ctx_init(&inj_aead);
+
+		inj_aead_ok = arc == 0;
+		if (!inj_aead_ok)
+			WANEM_LOG(WARNING, "no AES-256-GCM (%s): inject wrong-key is unavailable",
+				  strerror(-arc));
 	}
 	if (rc == 0)
 		rc = ports_setup();

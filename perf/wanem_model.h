@@ -4,8 +4,9 @@
  * The impairment model of isthmus-wanem, the harness's WAN emulator: the
  * spec parser, the seeded per-packet decisions (loss, Gilbert-Elliott burst
  * loss, reordering, duplication, corruption, jitter), the rate cap, the
- * delay line, the partition schedule, the control command parser and the
- * idle back-off.
+ * delay line, the partition schedule, the control command parser, the idle
+ * back-off, and the bad packets of the `inject` command (kept link frames
+ * and the copies made from them).
  *
  * Pure C without DPDK calls. Time is a parameter: `now` counts ticks of
  * `hz` per second (the TSC in the emulator, nanoseconds in the unit tests),
@@ -15,7 +16,8 @@
  * One struct ist_wanem_dir per direction. Threading: the data thread owns it
  * (admit, release, set, partition, heal); the mgmt thread only reads its
  * counters, aligned 64-bit loads that are never torn. Parsing and formatting
- * run on the mgmt thread (@locality mgmt thread).
+ * run on the mgmt thread (@locality mgmt thread). A struct ist_wanem_inj (the
+ * `inject` state of a direction) belongs to the data thread alone.
  *
  * Written by hand (STYLE rule 15): rte_meter and rte_sched mark or drop but
  * never delay, DPDK has no delay line, and rte_rand is one process-wide
@@ -33,7 +35,8 @@
  * Limits: delay, jitter and the reorder gap up to 60 s; partition times up to
  * one day; IST_WANEM_PART_MAX scheduled partitions per direction;
  * probabilities are kept in parts per billion; rates 1 kbit/s .. 1 tbit/s;
- * hz up to 10 GHz.
+ * hz up to 10 GHz; injected packets are built from kept frames of at most
+ * IST_WANEM_INJ_FRAME_MAX bytes.
  */
 #ifndef ISTHMUS_WANEM_MODEL_H
 #define ISTHMUS_WANEM_MODEL_H
@@ -65,6 +68,15 @@
 /** Direction bits of a `set` command. */
 #define IST_WANEM_DIR_AB 1u
 #define IST_WANEM_DIR_BA 2u
+
+/** Kinds of packet the `inject` command sends (docs/WANEM.md, "Injecting bad packets"). */
+enum ist_wanem_inj_kind {
+	IST_WANEM_INJ_WRONG_KEY = 0, /**< the newest kept packet re-sealed under a random key */
+	IST_WANEM_INJ_WRONG_VERSION, /**< the newest kept packet with another version byte */
+	IST_WANEM_INJ_GARBAGE,       /**< random bytes in a UDP datagram to the link's port */
+	IST_WANEM_INJ_REPLAY,        /**< the early kept packet, unchanged */
+	IST_WANEM_INJ_KINDS,
+};
 
 /** One scheduled partition: cut for len_ns from start_ns, every period_ns (0: once). */
 struct ist_wanem_part {
@@ -107,6 +119,9 @@ struct ist_wanem_counters {
 	uint64_t duplicated;         /**< sent twice */
 	uint64_t corrupted;          /**< one bit flipped */
 	uint64_t bytes;              /**< bytes sent on the egress port (caller counts) */
+	/** Sent by `inject`, by kind; not in rx, tx or bytes (caller counts). */
+	uint64_t injected[IST_WANEM_INJ_KINDS];
+	uint64_t inject_dropped; /**< injected packets given up: the egress refused them (caller) */
 };
 
 struct ist_wanem_slot {
@@ -271,6 +286,7 @@ enum ist_wanem_cmd_type {
 	IST_WANEM_CMD_PARTITION,
 	IST_WANEM_CMD_HEAL,
 	IST_WANEM_CMD_SET,
+	IST_WANEM_CMD_INJECT,
 	IST_WANEM_CMD_STATS,
 	IST_WANEM_CMD_SHOW,
 	IST_WANEM_CMD_HELP,
@@ -279,9 +295,11 @@ enum ist_wanem_cmd_type {
 
 struct ist_wanem_cmd {
 	enum ist_wanem_cmd_type type;
-	uint32_t dirs;   /**< set: IST_WANEM_DIR_AB | IST_WANEM_DIR_BA */
+	uint32_t dirs;   /**< set: IST_WANEM_DIR_AB | IST_WANEM_DIR_BA; inject: one of them */
 	uint64_t dur_ns; /**< partition */
 	struct ist_wanem_spec spec;
+	enum ist_wanem_inj_kind kind; /**< inject */
+	uint32_t count;               /**< inject: 1 .. IST_WANEM_INJ_COUNT_MAX */
 };
 
 /** One line listing the commands. */
@@ -289,7 +307,7 @@ extern const char ist_wanem_cmd_help[];
 
 /**
  * Parse one control line: `partition SECONDS`, `heal`, `set ab|ba|both SPEC`,
- * `stats`, `show`, `help`, `quit`.
+ * `inject ab|ba KIND COUNT`, `stats`, `show`, `help`, `quit`.
  * @return 0, -ENODATA for a blank line, or -EINVAL with a reason in @p err.
  */
 int ist_wanem_cmd_parse(const char *line, struct ist_wanem_cmd *cmd, char *err, size_t errlen);
@@ -310,5 +328,115 @@ struct ist_wanem_idle {
  */
 uint32_t ist_wanem_idle_us(struct ist_wanem_idle *id, bool work, uint64_t now, uint64_t next_due,
 			   uint64_t hz);
+
+/*
+ * ---- Bad packets for `inject` ----
+ *
+ * The data thread keeps, per direction, a copy of the newest link frame it
+ * queued for forwarding (before any corruption) and of an early one: the first
+ * it saw of the sender's current epoch. From them it builds the frames that
+ * `inject` sends. A link frame is Ethernet | IPv4 without options | UDP | an
+ * isthmus wire header (docs/WIRE.md) whose lengths agree, in one frame of at
+ * most IST_WANEM_INJ_FRAME_MAX bytes; anything else is not kept.
+ */
+
+/** Largest frame kept: the data room of one default DPDK mbuf. */
+#define IST_WANEM_INJ_FRAME_MAX 2048u
+/** Ethernet, IPv4 (no options) and UDP headers in front of the link datagram. */
+#define IST_WANEM_INJ_L234_LEN 42u
+/** Most packets one `inject` asks for, and most pending per kind and direction. */
+#define IST_WANEM_INJ_COUNT_MAX 1000000u
+/** Added to the kept pn of a wrong-key packet: far ahead of the sender, never a duplicate. */
+#define IST_WANEM_INJ_PN_OFFSET (1ull << 32)
+/** The receiver's replay window (IST_REPLAY_WIN, docs/WIRE.md), for the replay forecast. */
+#define IST_WANEM_INJ_REPLAY_WIN 1024u
+/** Buffer that always holds the description ist_wanem_inj_add() writes. */
+#define IST_WANEM_INJ_MSG_MAX 256
+
+/** A kept link frame. */
+struct ist_wanem_frame {
+	uint32_t len;   /**< frame bytes; 0: none kept */
+	uint32_t epoch; /**< its wire header's epoch and pn, host order */
+	uint64_t pn;
+	uint8_t buf[IST_WANEM_INJ_FRAME_MAX];
+};
+
+/** One direction's injection state; the data thread owns it. */
+struct ist_wanem_inj {
+	struct ist_wanem_frame last;  /* the newest link frame queued */
+	struct ist_wanem_frame early; /* the first seen of last's epoch */
+	uint64_t rng[4];              /* its own stream: the impairments' decisions stay the same */
+	uint32_t max_udp;             /* largest UDP payload of a garbage packet */
+	uint32_t pending[IST_WANEM_INJ_KINDS];
+	uint32_t rr;  /* the kind sent last, for round robin */
+	uint64_t seq; /* wrong-key packets built: each gets its own pn */
+};
+
+/** "wrong-key", "wrong-version", "garbage", "replay"; NULL past the last kind. */
+const char *ist_wanem_inj_kind_name(unsigned int kind);
+
+/**
+ * Set up a direction's injection state, nothing kept, nothing pending.
+ * @param seed its PRNG seed (give it its own, apart from the impairments')
+ * @param ip_mtu the egress IP MTU: garbage UDP payloads are 1 .. ip_mtu - 28
+ *        bytes (and fit IST_WANEM_INJ_FRAME_MAX); at least 29
+ * @return 0 or -EINVAL.
+ */
+int ist_wanem_inj_init(struct ist_wanem_inj *inj, uint64_t seed, uint32_t ip_mtu);
+
+/**
+ * Keep @p frame if it is a link frame: as the newest, and as the early one
+ * when its epoch differs from the early one's. The caller offers at most one
+ * frame per received burst (the last one it queued uncorrupted), so the copy
+ * costs one memcpy per burst. HOT.
+ * @return true when kept.
+ */
+bool ist_wanem_inj_keep(struct ist_wanem_inj *inj, const uint8_t *frame, uint32_t len);
+
+/**
+ * Queue @p count packets of @p kind and describe in @p msg what they are and
+ * which drop reason the receiver should count (for replay: too_old when the
+ * early packet is at least IST_WANEM_INJ_REPLAY_WIN behind the newest).
+ * @locality data thread.
+ * @return 0; -ENOENT when no link frame was kept yet; -EINVAL for a count of
+ *         0 or more than IST_WANEM_INJ_COUNT_MAX pending; @p msg says which.
+ */
+int ist_wanem_inj_add(struct ist_wanem_inj *inj, enum ist_wanem_inj_kind kind, uint32_t count,
+		      char *msg, size_t msglen);
+
+/** Packets still to send, all kinds. */
+uint32_t ist_wanem_inj_pending(const struct ist_wanem_inj *inj);
+
+/** Forget what is pending. @return how many packets that was. */
+uint32_t ist_wanem_inj_cancel(struct ist_wanem_inj *inj);
+
+/**
+ * Take the next packet to send: the kinds with packets pending take turns, so
+ * several `inject` commands interleave.
+ * @return its kind, or -1 when nothing is pending.
+ */
+int ist_wanem_inj_take(struct ist_wanem_inj *inj);
+
+/**
+ * Build one frame of @p kind into @p out from the kept frames.
+ *  - wrong-key: the newest kept frame with pn + IST_WANEM_INJ_PN_OFFSET + a
+ *    sequence number, flagged IST_WIRE_F_AUTH (on an unkeyed link: key_id 1
+ *    and room for the tag added); header, payload_len and epoch kept. It is
+ *    ready to seal: the caller seals the datagram at IST_WANEM_INJ_L234_LEN
+ *    under a random key with the header's key_id, so it fails authentication.
+ *  - wrong-version: the newest kept frame with a random version byte other
+ *    than IST_WIRE_VERSION.
+ *  - garbage: the newest kept frame's Ethernet, IPv4 and UDP headers with
+ *    1 .. max UDP payload random bytes after them; IPv4 total length, UDP
+ *    length and the IPv4 checksum fixed, UDP checksum 0.
+ *  - replay: the early kept frame, unchanged.
+ * @return the frame length; -ENOENT when no frame was kept; -ENOSPC when
+ *         @p cap is too small.
+ */
+int ist_wanem_inj_build(struct ist_wanem_inj *inj, enum ist_wanem_inj_kind kind, uint8_t *out,
+			uint32_t cap);
+
+/** Fill @p buf with bytes of the injection PRNG (keys and salts of wrong-key packets). */
+void ist_wanem_inj_random(struct ist_wanem_inj *inj, void *buf, size_t len);
 
 #endif /* ISTHMUS_WANEM_MODEL_H */

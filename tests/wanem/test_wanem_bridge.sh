@@ -10,6 +10,9 @@
 #     (sender's TSC to receiver's, one host), and the emulator's counters add up;
 #   - `set` and `partition 2` on the control socket: traffic stops for ~2 s,
 #     then resumes;
+#   - `inject` is refused while no isthmus link packet has crossed (the
+#     injection itself is tested with two data planes in
+#     tests/integration/test_link.sh);
 #   - SIGTERM: exit 0, and no /var/run/dpdk/<prefix>, hugepage file or socket
 #     left behind.
 # Every wait is bounded; only the processes started here are stopped.
@@ -169,6 +172,13 @@ rc=0
 "$WANEM" ctl "$tmp/ctl.sock" set ab loss=5 >"$tmp/seterr.out" 2>&1 || rc=$?
 check "a bad set is refused with exit 1 and 'error:'" \
 	bash -c "[ $rc -eq 1 ] && grep -q '^error: .*loss=PCT' '$tmp/seterr.out'"
+# The peer's numbered packets are not isthmus link packets: nothing to copy.
+rc=0
+"$WANEM" ctl "$tmp/ctl.sock" inject ab garbage 5 >"$tmp/injerr.out" 2>&1 || rc=$?
+check "inject without link traffic is refused with exit 1 and the reason" \
+	bash -c "[ $rc -eq 1 ] && grep -q '^error: inject ab garbage 5: no link packet has crossed' '$tmp/injerr.out'"
+check "stats count no injected packet" \
+	bash -c "'$WANEM' ctl '$tmp/ctl.sock' stats | grep -q ' ab.injected_garbage=0 .* ab.inject_pending=0'"
 run_peer part --seconds 6 --pps 1000 --drain-ms 300
 if wait_for 20 grep -q sending "$tmp/part.out"; then
 	sleep 1.5

@@ -3,7 +3,10 @@
  * The impairment model of isthmus-wanem (perf/wanem_model.c) with a fake
  * clock in nanoseconds: spec and command parsing with every error, the
  * statistics of each impairment for a fixed seed, delay-line ordering, the
- * rate cap, the partition schedule, determinism and the idle back-off.
+ * rate cap, the partition schedule, determinism and the idle back-off; and
+ * the bad packets of `inject`, checked with the link's own wire codec and
+ * AEAD: which frames are kept, and that each kind is refused by the receive
+ * path for the reason it is meant to hit.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -16,6 +19,9 @@
 
 #include <cmocka.h>
 
+#include "ist_aead.h"
+#include "ist_keys.h"
+#include "ist_wire.h"
 #include "wanem_model.h"
 
 #define HZ    1000000000ull /* the fake clock counts nanoseconds */
@@ -249,6 +255,17 @@ static void test_cmd_parse(void **state)
 		{"heal now", "heal takes no argument"},
 		{"stats x", "stats takes no argument"},
 		{"reboot", "unknown command 'reboot'"},
+		{"inject", "usage: inject ab|ba KIND COUNT"},
+		{"inject ab", "usage: inject ab|ba KIND COUNT"},
+		{"inject ab garbage", "usage: inject ab|ba KIND COUNT"},
+		{"inject ab garbage 1 2", "usage: inject ab|ba KIND COUNT"},
+		{"inject both garbage 1", "direction 'both' is not ab or ba"},
+		{"inject ab noise 1", "unknown kind 'noise'"},
+		{"inject ab garbage 0", "count '0' is not a number of packets 1..1000000"},
+		{"inject ab garbage -1", "count '-1' is not"},
+		{"inject ab garbage 1e3", "count '1e3' is not"},
+		{"inject ab garbage 1000001", "count '1000001' is not"},
+		{"inject ab garbage 99999999999999999999", "is not a number"},
 	};
 	struct ist_wanem_cmd cmd;
 	char err[IST_WANEM_ERR_MAX];
@@ -280,6 +297,31 @@ static void test_cmd_parse(void **state)
 	assert_int_equal(ist_wanem_cmd_parse("quit", &cmd, err, sizeof(err)), 0);
 	assert_int_equal(cmd.type, IST_WANEM_CMD_QUIT);
 	assert_int_equal(ist_wanem_cmd_parse("   ", &cmd, err, sizeof(err)), -ENODATA);
+	assert_int_equal(ist_wanem_cmd_parse("inject ab wrong-key 200", &cmd, err, sizeof(err)), 0);
+	assert_int_equal(cmd.type, IST_WANEM_CMD_INJECT);
+	assert_int_equal(cmd.dirs, IST_WANEM_DIR_AB);
+	assert_int_equal(cmd.kind, IST_WANEM_INJ_WRONG_KEY);
+	assert_int_equal(cmd.count, 200);
+	assert_int_equal(
+		ist_wanem_cmd_parse(" inject\tba wrong-version 1\n", &cmd, err, sizeof(err)), 0);
+	assert_int_equal(cmd.dirs, IST_WANEM_DIR_BA);
+	assert_int_equal(cmd.kind, IST_WANEM_INJ_WRONG_VERSION);
+	assert_int_equal(cmd.count, 1);
+	assert_int_equal(ist_wanem_cmd_parse("inject ab garbage 1000000", &cmd, err, sizeof(err)),
+			 0);
+	assert_int_equal(cmd.kind, IST_WANEM_INJ_GARBAGE);
+	assert_int_equal(cmd.count, IST_WANEM_INJ_COUNT_MAX);
+	assert_int_equal(ist_wanem_cmd_parse("inject ba replay 7", &cmd, err, sizeof(err)), 0);
+	assert_int_equal(cmd.kind, IST_WANEM_INJ_REPLAY);
+	for (unsigned int k = 0; k < IST_WANEM_INJ_KINDS; k++) {
+		char line[64];
+
+		snprintf(line, sizeof(line), "inject ab %s 3", ist_wanem_inj_kind_name(k));
+		assert_int_equal(ist_wanem_cmd_parse(line, &cmd, err, sizeof(err)), 0);
+		assert_int_equal(cmd.kind, k);
+		assert_non_null(strstr(ist_wanem_cmd_help, ist_wanem_inj_kind_name(k)));
+	}
+	assert_null(ist_wanem_inj_kind_name(IST_WANEM_INJ_KINDS));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
 		if (ist_wanem_cmd_parse(bad[i].text, &cmd, err, sizeof(err)) != -EINVAL)
@@ -792,9 +834,14 @@ static void test_counters_format(void **state)
 		"ab.reordered=9 ",
 		"ab.duplicated=10 ",
 		"ab.corrupted=11 ",
-		"ab.bytes=12",
+		"ab.bytes=12 ",
+		"ab.injected_wrong_key=13 ",
+		"ab.injected_wrong_version=14 ",
+		"ab.injected_garbage=15 ",
+		"ab.injected_replay=16 ",
+		"ab.inject_dropped=17",
 	};
-	struct ist_wanem_counters c = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+	struct ist_wanem_counters c = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, {13, 14, 15, 16}, 17};
 	char buf[512];
 
 	(void)state;
@@ -803,6 +850,389 @@ static void test_counters_format(void **state)
 		if (strstr(buf, keys[i]) == NULL)
 			fail_msg("'%s' lacks '%s'", buf, keys[i]);
 	assert_int_equal(ist_wanem_counters_format(&c, "", buf, 20), -ENOSPC);
+}
+
+/* ---- Bad packets for inject ---- */
+
+#define LINK_PORT 7411
+#define L234      IST_WANEM_INJ_L234_LEN
+
+static struct ist_aead aead;
+
+static const struct ist_key link_key = {
+	.id = 3,
+	.salt = {0x5a, 0x17, 0xc0, 0xde},
+	.key = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
+		17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32},
+};
+
+static int aead_setup(void **state)
+{
+	(void)state;
+	return ist_aead_ctx_init(&aead);
+}
+
+static int aead_teardown(void **state)
+{
+	(void)state;
+	ist_aead_ctx_fini(&aead);
+	return 0;
+}
+
+static uint32_t be16_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+static uint64_t be64_at(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static bool ip_cksum_ok(const uint8_t *frame)
+{
+	uint32_t sum = 0;
+
+	for (int i = 0; i < 20; i += 2)
+		sum += be16_at(frame + 14 + i);
+	while (sum > 0xffff)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+/*
+ * A frame as the data plane sends it: Ethernet | IPv4 | UDP to LINK_PORT |
+ * a DATA packet of epoch/pn with plen payload bytes, sealed under link_key
+ * when keyed. @return its length.
+ */
+static uint32_t link_frame_make(uint8_t *f, uint32_t epoch, uint64_t pn, uint16_t plen, bool keyed)
+{
+	struct ist_hdr h = {
+		.type = IST_WIRE_DATA,
+		.flags = keyed ? IST_WIRE_F_AUTH : 0,
+		.epoch = epoch,
+		.peer_epoch = 0x0badcafe,
+		.pn = pn,
+		.key_id = keyed ? link_key.id : 0,
+		.payload_len = plen,
+	};
+	uint32_t dg = IST_WIRE_HDR_LEN + plen + (keyed ? IST_WIRE_TAG_LEN : 0);
+	uint8_t *ip = f + 14, *udp = f + 34, *w = f + L234;
+	uint32_t sum = 0;
+
+	memset(f, 0, L234);
+	memcpy(f, "\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00", 14);
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((28 + dg) >> 8);
+	ip[3] = (uint8_t)(28 + dg);
+	ip[6] = 0x40; /* DF */
+	ip[8] = 64;
+	ip[9] = 17;
+	memcpy(ip + 12, "\x0a\x63\x00\x01\x0a\x63\x00\x02", 8);
+	for (int i = 0; i < 20; i += 2)
+		sum += be16_at(ip + i);
+	while (sum > 0xffff)
+		sum = (sum & 0xffff) + (sum >> 16);
+	ip[10] = (uint8_t)(~sum >> 8);
+	ip[11] = (uint8_t)~sum;
+	udp[0] = udp[2] = LINK_PORT >> 8;
+	udp[1] = udp[3] = LINK_PORT & 0xff;
+	udp[4] = (uint8_t)((8 + dg) >> 8);
+	udp[5] = (uint8_t)(8 + dg);
+	assert_int_equal(ist_wire_hdr_encode(w, IST_WIRE_HDR_LEN, &h), IST_WIRE_HDR_LEN);
+	for (uint32_t i = 0; i < plen; i++)
+		w[IST_WIRE_HDR_LEN + i] = (uint8_t)(i * 7 + pn);
+	if (keyed)
+		assert_int_equal(ist_aead_pkt_seal(&aead, &link_key, w, dg), 0);
+	return L234 + dg;
+}
+
+/*
+ * What the data plane's receive path says about a datagram, before the replay
+ * window: 0 or an ist_wire_err. Opens a copy: the frame is left as it was.
+ */
+static int rx_verdict(const uint8_t *frame, uint32_t len, bool keyed)
+{
+	static uint8_t dg[IST_WANEM_INJ_FRAME_MAX];
+	struct ist_hdr h;
+	int rc;
+
+	memcpy(dg, frame + L234, len - L234);
+	rc = ist_wire_pkt_check(dg, len - L234, keyed, &h);
+	if (rc < 0 || !keyed)
+		return rc;
+	if (h.key_id != link_key.id)
+		return IST_WIRE_E_BAD_TAG;
+	return ist_aead_pkt_open(&aead, &link_key, dg, len - L234) == 0 ? 0 : IST_WIRE_E_BAD_TAG;
+}
+
+static void test_inject_keep(void **state)
+{
+	static struct ist_wanem_inj inj;
+	uint8_t f[IST_WANEM_INJ_FRAME_MAX + 64], g[sizeof(f)];
+	char msg[IST_WANEM_INJ_MSG_MAX];
+	uint32_t len;
+
+	(void)state;
+	assert_int_equal(ist_wanem_inj_init(&inj, SEED, 28), -EINVAL);
+	assert_int_equal(ist_wanem_inj_init(&inj, SEED, 1500), 0);
+	assert_int_equal(ist_wanem_inj_add(&inj, IST_WANEM_INJ_GARBAGE, 1, msg, sizeof(msg)),
+			 -ENOENT);
+	assert_non_null(strstr(msg, "no link packet has crossed this direction"));
+	assert_int_equal(ist_wanem_inj_build(&inj, IST_WANEM_INJ_REPLAY, g, sizeof(g)), -ENOENT);
+
+	/* Frames that are not link frames, or that were damaged, are not kept. */
+	len = link_frame_make(f, 0x1111, 5, 200, true);
+	memcpy(g, f, len);
+	g[12] = 0x86; /* not IPv4 */
+	assert_false(ist_wanem_inj_keep(&inj, g, len));
+	memcpy(g, f, len);
+	g[23] = 6; /* TCP */
+	assert_false(ist_wanem_inj_keep(&inj, g, len));
+	memcpy(g, f, len);
+	g[14 + 8] ^= 1; /* IPv4 checksum wrong */
+	assert_false(ist_wanem_inj_keep(&inj, g, len));
+	memcpy(g, f, len);
+	g[L234] ^= 0x40; /* magic */
+	assert_false(ist_wanem_inj_keep(&inj, g, len));
+	memcpy(g, f, len);
+	g[L234 + 4] = 2; /* version */
+	assert_false(ist_wanem_inj_keep(&inj, g, len));
+	memcpy(g, f, len);
+	g[L234 + 27] ^= 1; /* payload_len disagrees with the datagram */
+	assert_false(ist_wanem_inj_keep(&inj, g, len));
+	memcpy(g, f, len);
+	g[39] ^= 1; /* UDP length disagrees with IPv4 */
+	assert_false(ist_wanem_inj_keep(&inj, g, len));
+	assert_false(ist_wanem_inj_keep(&inj, f, len - 1)); /* cut short */
+	assert_false(ist_wanem_inj_keep(&inj, f, L234 + IST_WIRE_HDR_LEN - 1));
+	/* A frame larger than one mbuf is not kept. */
+	assert_false(ist_wanem_inj_keep(&inj, g, link_frame_make(g, 0x1111, 6, 2000, true)));
+	assert_int_equal(ist_wanem_inj_add(&inj, IST_WANEM_INJ_WRONG_KEY, 1, msg, sizeof(msg)),
+			 -ENOENT);
+
+	/* The first link frame is both the newest and the early one. */
+	assert_true(ist_wanem_inj_keep(&inj, f, len));
+	assert_int_equal(inj.last.len, len);
+	assert_int_equal(inj.early.pn, 5);
+	assert_int_equal(inj.early.epoch, 0x1111);
+	/* Later frames of the epoch replace the newest only; Ethernet padding is not kept. */
+	for (uint64_t pn = 6; pn <= 3000; pn++) {
+		len = link_frame_make(f, 0x1111, pn, (uint16_t)(100 + pn % 1000), true);
+		assert_true(ist_wanem_inj_keep(&inj, f, len + (pn % 2 ? 6 : 0)));
+	}
+	assert_int_equal(inj.last.pn, 3000);
+	assert_int_equal(inj.last.len, len);
+	assert_memory_equal(inj.last.buf, f, len);
+	assert_int_equal(inj.early.pn, 5);
+	len = link_frame_make(g, 0x1111, 5, 200, true);
+	assert_memory_equal(inj.early.buf, g, len);
+	/* A new epoch (the sender restarted): its first frame becomes the early one. */
+	len = link_frame_make(f, 0x2222, 1, 80, true);
+	assert_true(ist_wanem_inj_keep(&inj, f, len));
+	assert_int_equal(inj.early.epoch, 0x2222);
+	assert_int_equal(inj.early.pn, 1);
+	assert_int_equal(inj.last.pn, 1);
+	len = link_frame_make(f, 0x2222, 2, 80, true);
+	assert_true(ist_wanem_inj_keep(&inj, f, len));
+	assert_int_equal(inj.early.pn, 1);
+	assert_int_equal(inj.last.pn, 2);
+}
+
+static void test_inject_build(void **state)
+{
+	static struct ist_wanem_inj inj, inj2;
+	uint8_t f[IST_WANEM_INJ_FRAME_MAX], e[IST_WANEM_INJ_FRAME_MAX], g[IST_WANEM_INJ_FRAME_MAX];
+	char msg[IST_WANEM_INJ_MSG_MAX];
+	uint32_t len, elen, n, min_n = UINT32_MAX, max_n = 0, versions = 0, v0 = 0;
+	uint32_t by_reason[IST_WIRE_ERR_COUNT] = {0};
+	struct ist_key k;
+	int glen;
+
+	(void)state;
+	assert_int_equal(ist_wanem_inj_init(&inj, SEED, 1500), 0);
+	elen = link_frame_make(e, 0xabcd0001, 1, 80, true);
+	assert_true(ist_wanem_inj_keep(&inj, e, elen));
+	len = link_frame_make(f, 0xabcd0001, 5000, 1300, true);
+	assert_true(ist_wanem_inj_keep(&inj, f, len));
+	assert_int_equal(rx_verdict(f, len, true), 0); /* the genuine packet opens */
+
+	/* wrong-key: same header but the pn, sealed under a random key: well-formed, bad tag. */
+	for (uint64_t i = 0; i < 3; i++) {
+		glen = ist_wanem_inj_build(&inj, IST_WANEM_INJ_WRONG_KEY, g, sizeof(g));
+		assert_int_equal(glen, len);
+		assert_memory_equal(g, f, L234 + 16);
+		assert_memory_equal(g + L234 + 24, f + L234 + 24, 8);
+		assert_int_equal(be64_at(g + L234 + 16), 5000 + IST_WANEM_INJ_PN_OFFSET + i);
+		k.id = g[L234 + 24];
+		assert_int_equal(k.id, link_key.id);
+		ist_wanem_inj_random(&inj, k.key, sizeof(k.key));
+		ist_wanem_inj_random(&inj, k.salt, sizeof(k.salt));
+		assert_memory_not_equal(k.key, link_key.key, sizeof(k.key));
+		assert_int_equal(ist_aead_pkt_seal(&aead, &k, g + L234, (size_t)glen - L234), 0);
+		assert_int_equal(rx_verdict(g, (uint32_t)glen, true), IST_WIRE_E_BAD_TAG);
+	}
+
+	/* wrong-version: only the version byte differs, never to 1. */
+	for (int i = 0; i < 1000; i++) {
+		glen = ist_wanem_inj_build(&inj, IST_WANEM_INJ_WRONG_VERSION, g, sizeof(g));
+		assert_int_equal(glen, len);
+		assert_int_not_equal(g[L234 + 4], IST_WIRE_VERSION);
+		if (i == 0)
+			v0 = g[L234 + 4];
+		versions += g[L234 + 4] != v0;
+		g[L234 + 4] = f[L234 + 4];
+		assert_memory_equal(g, f, len);
+		g[L234 + 4] = (uint8_t)v0;
+		assert_int_equal(rx_verdict(g, len, true), IST_WIRE_E_BAD_VERSION);
+	}
+	assert_true(versions > 900); /* random, not one fixed value */
+
+	/* garbage: the link's L2-L4 headers, fixed lengths, 1..1472 random bytes. */
+	for (int i = 0; i < 5000; i++) {
+		glen = ist_wanem_inj_build(&inj, IST_WANEM_INJ_GARBAGE, g, sizeof(g));
+		assert_true(glen > (int)L234 && glen <= (int)L234 + 1472);
+		n = (uint32_t)glen - L234;
+		min_n = n < min_n ? n : min_n;
+		max_n = n > max_n ? n : max_n;
+		assert_memory_equal(g, f, 14 + 2);          /* Ethernet, IP version */
+		assert_memory_equal(g + 20, f + 20, 4);     /* fragment, TTL, protocol */
+		assert_memory_equal(g + 26, f + 26, 8 + 4); /* addresses, ports */
+		assert_int_equal(be16_at(g + 16), 28 + n);
+		assert_int_equal(be16_at(g + 38), 8 + n);
+		assert_int_equal(be16_at(g + 40), 0);
+		assert_true(ip_cksum_ok(g));
+		by_reason[-rx_verdict(g, (uint32_t)glen, true)]++;
+	}
+	assert_true(min_n < 32 && max_n > 1400);
+	assert_int_equal(by_reason[0], 0);
+	assert_true(by_reason[-IST_WIRE_E_TRUNCATED] > 0);
+	assert_int_equal(by_reason[-IST_WIRE_E_TRUNCATED] + by_reason[-IST_WIRE_E_BAD_MAGIC], 5000);
+	assert_int_equal(ist_wanem_inj_build(&inj, IST_WANEM_INJ_GARBAGE, g, L234 + 1471), -ENOSPC);
+
+	/* replay: the early frame, unchanged; it is authentic, only the replay window stops it. */
+	glen = ist_wanem_inj_build(&inj, IST_WANEM_INJ_REPLAY, g, sizeof(g));
+	assert_int_equal(glen, elen);
+	assert_memory_equal(g, e, elen);
+	assert_int_equal(rx_verdict(g, elen, true), 0);
+	assert_int_equal(ist_wanem_inj_build(&inj, IST_WANEM_INJ_REPLAY, g, elen - 1), -ENOSPC);
+	assert_int_equal(ist_wanem_inj_build(&inj, IST_WANEM_INJ_WRONG_KEY, g, len - 1), -ENOSPC);
+
+	/* wrong-key on an unkeyed link: flagged, key id 1, room for the tag, lengths fixed. */
+	assert_int_equal(ist_wanem_inj_init(&inj2, SEED, 1500), 0);
+	len = link_frame_make(f, 0x77, 9, 500, false);
+	assert_int_equal(rx_verdict(f, len, false), 0);
+	assert_true(ist_wanem_inj_keep(&inj2, f, len));
+	glen = ist_wanem_inj_build(&inj2, IST_WANEM_INJ_WRONG_KEY, g, sizeof(g));
+	assert_int_equal(glen, len + IST_WIRE_TAG_LEN);
+	assert_int_equal(be16_at(g + 16), 28 + IST_WIRE_HDR_LEN + 500 + IST_WIRE_TAG_LEN);
+	assert_int_equal(be16_at(g + 38), 8 + IST_WIRE_HDR_LEN + 500 + IST_WIRE_TAG_LEN);
+	assert_true(ip_cksum_ok(g));
+	assert_int_equal(g[L234 + 24], 1);
+	k.id = 1;
+	ist_wanem_inj_random(&inj2, k.key, sizeof(k.key));
+	ist_wanem_inj_random(&inj2, k.salt, sizeof(k.salt));
+	assert_int_equal(ist_aead_pkt_seal(&aead, &k, g + L234, (size_t)glen - L234), 0);
+	assert_int_equal(rx_verdict(g, (uint32_t)glen, false), IST_WIRE_E_BAD_TAG);
+	/* An unkeyed frame with no room left for a tag is refused for wrong-key. */
+	len = link_frame_make(f, 0x77, 10, (uint16_t)(IST_WANEM_INJ_FRAME_MAX - L234 - 32 - 8),
+			      false);
+	assert_true(ist_wanem_inj_keep(&inj2, f, len));
+	assert_int_equal(ist_wanem_inj_add(&inj2, IST_WANEM_INJ_WRONG_KEY, 1, msg, sizeof(msg)),
+			 -EINVAL);
+	assert_non_null(strstr(msg, "leaves no room for a tag"));
+	assert_int_equal(ist_wanem_inj_build(&inj2, IST_WANEM_INJ_WRONG_KEY, g, sizeof(g)),
+			 -ENOSPC);
+	assert_int_equal(ist_wanem_inj_add(&inj2, IST_WANEM_INJ_WRONG_VERSION, 1, msg, sizeof(msg)),
+			 0);
+	/* The frame it came from was unkeyed: the replay of it is too. */
+	glen = ist_wanem_inj_build(&inj2, IST_WANEM_INJ_REPLAY, g, sizeof(g));
+	assert_int_equal(rx_verdict(g, (uint32_t)glen, false), 0);
+}
+
+static void test_inject_queue(void **state)
+{
+	static struct ist_wanem_inj inj, a, b;
+	static const int order[] = {
+		IST_WANEM_INJ_WRONG_KEY, IST_WANEM_INJ_GARBAGE, IST_WANEM_INJ_REPLAY,
+		IST_WANEM_INJ_WRONG_KEY, IST_WANEM_INJ_REPLAY,  IST_WANEM_INJ_REPLAY,
+	};
+	uint8_t f[IST_WANEM_INJ_FRAME_MAX], g[IST_WANEM_INJ_FRAME_MAX], h[IST_WANEM_INJ_FRAME_MAX];
+	char msg[IST_WANEM_INJ_MSG_MAX];
+	uint32_t len;
+	int glen, hlen;
+
+	(void)state;
+	assert_int_equal(ist_wanem_inj_init(&inj, SEED, 1500), 0);
+	len = link_frame_make(f, 0x42, 100, 300, true);
+	assert_true(ist_wanem_inj_keep(&inj, f, len));
+
+	/* The forecast of each kind names the reason the receiver should count. */
+	assert_int_equal(ist_wanem_inj_add(&inj, IST_WANEM_INJ_REPLAY, 1, msg, sizeof(msg)), 0);
+	assert_non_null(strstr(msg, "only 0 behind the newest"));
+	assert_non_null(strstr(msg, "expect replayed"));
+	len = link_frame_make(f, 0x42, 100 + IST_WANEM_INJ_REPLAY_WIN - 1, 300, true);
+	assert_true(ist_wanem_inj_keep(&inj, f, len));
+	assert_int_equal(ist_wanem_inj_add(&inj, IST_WANEM_INJ_REPLAY, 1, msg, sizeof(msg)), 0);
+	assert_non_null(strstr(msg, "expect replayed"));
+	len = link_frame_make(f, 0x42, 100 + IST_WANEM_INJ_REPLAY_WIN, 300, true);
+	assert_true(ist_wanem_inj_keep(&inj, f, len));
+	assert_int_equal(ist_wanem_inj_add(&inj, IST_WANEM_INJ_REPLAY, 1, msg, sizeof(msg)), 0);
+	assert_non_null(strstr(msg, "pn 100 of epoch 0x00000042 again, 1024 behind"));
+	assert_non_null(strstr(msg, "expect too_old"));
+	assert_int_equal(ist_wanem_inj_add(&inj, IST_WANEM_INJ_WRONG_KEY, 2, msg, sizeof(msg)), 0);
+	assert_non_null(strstr(msg, "key id 3"));
+	assert_non_null(strstr(msg, "expect bad_tag"));
+	assert_int_equal(ist_wanem_inj_add(&inj, IST_WANEM_INJ_GARBAGE, 1, msg, sizeof(msg)), 0);
+	assert_non_null(strstr(msg, "1..1472 bytes to port 7411"));
+	assert_non_null(strstr(msg, "bad_magic"));
+	assert_int_equal(ist_wanem_inj_pending(&inj), 6);
+
+	/* Kinds take turns, wrong-key first. */
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		assert_int_equal(ist_wanem_inj_take(&inj), order[i]);
+	assert_int_equal(ist_wanem_inj_take(&inj), -1);
+	assert_int_equal(ist_wanem_inj_pending(&inj), 0);
+
+	assert_int_equal(ist_wanem_inj_add(&inj, IST_WANEM_INJ_WRONG_VERSION, 2, msg, sizeof(msg)),
+			 0);
+	assert_non_null(strstr(msg, "expect bad_version"));
+	assert_int_equal(ist_wanem_inj_cancel(&inj), 2);
+	assert_int_equal(ist_wanem_inj_take(&inj), -1);
+
+	/* At most IST_WANEM_INJ_COUNT_MAX pending per kind. */
+	assert_int_equal(ist_wanem_inj_add(&inj, IST_WANEM_INJ_GARBAGE, IST_WANEM_INJ_COUNT_MAX,
+					   msg, sizeof(msg)),
+			 0);
+	assert_int_equal(ist_wanem_inj_add(&inj, IST_WANEM_INJ_GARBAGE, 1, msg, sizeof(msg)),
+			 -EINVAL);
+	assert_non_null(strstr(msg, "1000000 garbage packets are still pending"));
+	assert_int_equal(ist_wanem_inj_add(&inj, IST_WANEM_INJ_REPLAY, 1, msg, sizeof(msg)), 0);
+	assert_int_equal(ist_wanem_inj_add(&inj, IST_WANEM_INJ_REPLAY, 0, msg, sizeof(msg)),
+			 -EINVAL);
+	assert_int_equal(ist_wanem_inj_cancel(&inj), IST_WANEM_INJ_COUNT_MAX + 1);
+
+	/* Same seed, same frames: same packets. */
+	assert_int_equal(ist_wanem_inj_init(&a, 9, 1500), 0);
+	assert_int_equal(ist_wanem_inj_init(&b, 9, 1500), 0);
+	assert_true(ist_wanem_inj_keep(&a, f, len));
+	assert_true(ist_wanem_inj_keep(&b, f, len));
+	for (int i = 0; i < 100; i++) {
+		glen = ist_wanem_inj_build(&a, IST_WANEM_INJ_GARBAGE, g, sizeof(g));
+		hlen = ist_wanem_inj_build(&b, IST_WANEM_INJ_GARBAGE, h, sizeof(h));
+		assert_int_equal(glen, hlen);
+		assert_memory_equal(g, h, (size_t)glen);
+	}
+	/* A small IP MTU bounds the garbage. */
+	assert_int_equal(ist_wanem_inj_init(&a, 9, 100), 0);
+	assert_true(ist_wanem_inj_keep(&a, f, len));
+	for (int i = 0; i < 1000; i++)
+		assert_true(ist_wanem_inj_build(&a, IST_WANEM_INJ_GARBAGE, g, sizeof(g)) <=
+			    (int)L234 + 72);
 }
 
 int main(void)
@@ -826,7 +1256,10 @@ int main(void)
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_counters_format),
+		cmocka_unit_test(test_inject_keep),
+		cmocka_unit_test(test_inject_build),
+		cmocka_unit_test(test_inject_queue),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, aead_setup, aead_teardown);
 }
