@@ -65,32 +65,43 @@ static void part_list(rd_kafka_topic_partition_list_t **l, const struct src_stre
 	rd_kafka_topic_partition_list_add(*l, ss->topic, ss->partition)->offset = offset;
 }
 
-/* (Re)start fetching the stream at ss->pos. */
+/*
+ * (Re)start fetching the stream at ss->pos. The first time the partition
+ * is added to the assignment; after that it is sought: a seek bumps the
+ * partition's fetch version, and librdkafka drops every message fetched
+ * before it, so nothing from the old position can arrive after the new one
+ * (re-assigning would not guarantee that, and one late message would move
+ * the position past records not taken yet).
+ */
 static void assign_at(struct ist_repl *r, struct src_stream *ss)
 {
 	rd_kafka_t *rk = r->src_rk[ss->cluster];
+	int64_t off = ss->pos == IST_CAT_POS_BEGINNING ? RD_KAFKA_OFFSET_BEGINNING : ss->pos;
 	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_error_t *e;
 
-	if (ss->assigned) {
-		part_list(&l, ss, RD_KAFKA_OFFSET_INVALID);
-		e = rd_kafka_incremental_unassign(rk, l);
-		rd_kafka_topic_partition_list_destroy(l);
-		if (e != NULL)
-			rd_kafka_error_destroy(e);
-		ss->assigned = false;
+	part_list(&l, ss, off);
+	if (!ss->assigned) {
+		e = rd_kafka_incremental_assign(rk, l);
+		if (e == NULL)
+			ss->assigned = true;
+	} else {
+		e = rd_kafka_seek_partitions(rk, l, 0);
 	}
-	part_list(&l, ss, ss->pos == IST_CAT_POS_BEGINNING ? RD_KAFKA_OFFSET_BEGINNING : ss->pos);
-	e = rd_kafka_incremental_assign(rk, l);
 	rd_kafka_topic_partition_list_destroy(l);
 	if (e != NULL) {
-		snprintf(ss->reason, sizeof(ss->reason), "assign: %s", rd_kafka_error_string(e));
+		snprintf(ss->reason, sizeof(ss->reason), "fetch at %" PRId64 ": %s", ss->pos,
+			 rd_kafka_error_string(e));
 		rd_kafka_error_destroy(e);
 		return;
 	}
-	ss->assigned = true;
-	ss->paused = false;
 	ss->rewind = false;
+	if (ss->paused) {
+		part_list(&l, ss, RD_KAFKA_OFFSET_INVALID);
+		rd_kafka_resume_partitions(rk, l);
+		rd_kafka_topic_partition_list_destroy(l);
+		ss->paused = false;
+	}
 }
 
 static void fetch_pause(struct ist_repl *r, struct src_stream *ss, bool pause)

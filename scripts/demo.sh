@@ -1,45 +1,56 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# The demo: two emulated regions (Kafka mock clusters), two appliances joined
-# by a memif link, their control processes; prints both appliances' status
-# while they run, checks that the link carries traffic both ways, stops
-# everything it started. Usage: bash scripts/demo.sh [BUILD_DIR]
+# The demo: region eu-west's Kafka topics replicated to region us-east,
+# exactly once per partition, across a WAN emulator at 60 ms RTT and 0.5 %
+# loss. Starts two emulated regions (Kafka mock clusters), the WAN
+# emulator, two appliances (data plane + control each), and a load
+# generator writing ~1 KB JSON events into eu-west; shows a live progress
+# line, then both appliances' status, and ends with `isthmus verify`
+# comparing every destination partition with its source record by record.
+# Stops everything it started. Usage: bash scripts/demo.sh [BUILD_DIR]
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-B=${1:-build}
-seconds=${ISTHMUS_DEMO_SECONDS:-20}
-run=$(mktemp -d /tmp/isthmus-demo.XXXXXX)
+src=$top
+bld=$(cd "${1:-build}" && pwd)
+seconds=${ISTHMUS_DEMO_SECONDS:-30}
+rate=${ISTHMUS_DEMO_RATE:-2000}
+tmp=$(mktemp -d /tmp/isthmus-demo.XXXXXX)
+tag=demo$$
 pids=()
 
 say() { printf 'demo: %s\n' "$*"; }
 
+start() { # start NAME COMMAND...: background, log to $tmp/NAME.log, sets last_pid
+	local name=$1
+	shift
+	"$@" >>"$tmp/$name.log" 2>&1 &
+	last_pid=$!
+	pids+=("$last_pid")
+}
+
+. "$src/perf/repl_env.sh"
+
 cleanup() {
-	local rc=$? i p
-	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-		p=${pids[$i]}
-		kill -TERM "$p" 2>/dev/null || continue
-		for _ in $(seq 50); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.1
-		done
+	local rc=$? p
+	repl_down
+	for p in "${pids[@]}"; do
 		kill -KILL "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
 	if [ $rc -ne 0 ]; then
 		say "failed; the processes' logs:"
-		tail -n 5 "$run"/*.log 2>/dev/null || true
+		tail -n 5 "$tmp"/*.log 2>/dev/null || true
 	fi
-	rm -rf "$run"
+	rm -rf "$tmp"
 	exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# wait_for SECONDS DESCRIPTION COMMAND...
-wait_for() {
+wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
 	local t=$1 what=$2
 	shift 2
 	for _ in $(seq $((t * 10))); do
@@ -50,70 +61,63 @@ wait_for() {
 	return 1
 }
 
-start() { # start NAME COMMAND...
-	local name=$1
-	shift
-	"$@" >"$run/$name.log" 2>&1 &
-	pids+=($!)
-}
-
-for r in a:eu-west b:us-east; do
-	id=${r%%:*} region=${r#*:}
-	start "region-$id" "$B/perf/isthmus-region" --name "$region" --brokers 3 \
-		--topic orders:8 --topic payments:4 --control "$run/region-$id.sock" \
-		--bootstrap-file "$run/region-$id.bootstrap"
-	wait_for 20 "region $region" test -s "$run/region-$id.bootstrap"
-done
-ISTHMUS_REGION_A_BOOTSTRAP=$(cat "$run/region-a.bootstrap")
-ISTHMUS_REGION_B_BOOTSTRAP=$(cat "$run/region-b.bootstrap")
-export ISTHMUS_REGION_A_BOOTSTRAP ISTHMUS_REGION_B_BOOTSTRAP
+say "starting regions eu-west and us-east, the WAN emulator (60 ms RTT, 0.5 % loss) and two appliances"
+# The mock clusters keep about 5 MB per partition (older records are deleted
+# like retention would), so the demo spreads its ~60 MB over 24 partitions.
+repl_up delay=30ms,loss=0.5% orders:12 payments:12
 say "region eu-west Kafka at $ISTHMUS_REGION_A_BOOTSTRAP"
 say "region us-east Kafka at $ISTHMUS_REGION_B_BOOTSTRAP"
+wait_for 60 "every replication stream to run" repl_running
+say "link established, 24 partitions running; writing ${rate} JSON events/s into eu-west for ${seconds}s"
 
-# A fresh pre-shared key for the link (docs/WIRE.md), readable by root only.
-hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
-(umask 077 && printf 'key 1 %s %s send\n' "$(hex 32)" "$(hex 4)" >"$run/link.key")
-export ISTHMUS_LINK_KEY_FILE=$run/link.key ISTHMUS_SYNTH_DIR=$run
+start loadgen "$REPL_LOADGEN" --bootstrap "$ISTHMUS_REGION_A_BOOTSTRAP" --topic orders \
+	--topic payments --duration "$seconds" --rate "$rate" --json --keys 5000 --headers --seed 7
+gen=$last_pid
 
-conf_a=config/examples/demo-region-a.conf
-conf_b=config/examples/demo-region-b.conf
-start dataplane-a "$B/dataplane/isthmus-dataplane" -c "$conf_a"
-start dataplane-b "$B/dataplane/isthmus-dataplane" -c "$conf_b"
-start control-a "$B/control/isthmus-control" -c "$conf_a"
-start control-b "$B/control/isthmus-control" -c "$conf_b"
-
-# The link is up once each side has heard the other's heartbeats.
-heard() { # heard CONF: link-rx on this appliance has received something
-	"$B/control/isthmus" -c "$1" status --json | python3 -c '
-import json, sys
-s = json.load(sys.stdin)
-dp = s["dataplane"]
-rx = sum(r["work"] for l in dp["lcores"] for r in l["roles"] if r["name"] == "link-rx")
-sys.exit(0 if dp["connected"] and rx > 0 else 1)'
+# One progress line every 2 s: records/s and MB/s landing in us-east, the
+# link's rate, the compression ratio and the lag (records eu-west has that
+# us-east does not yet have).
+progress() {
+	python3 - "$tmp/snap" <<'PY'
+import json, os, subprocess, sys, time
+def st(x):
+    out = subprocess.run([os.environ["REPL_CLI"], "-c", os.environ["tmp"] + "/%s.conf" % x,
+                          "status", "--json"], capture_output=True, text=True).stdout
+    return json.loads(out)["dataplane"]
+a, b = st("a"), st("b")
+ra, rb = a["replication"] or {}, b["replication"] or {}
+now = time.time()
+rec, byt = rb.get("sink_records", 0), rb.get("sink_bytes", 0)
+high = sum(max(s.get("high_watermark", 0), 0) for s in ra.get("streams", []))
+prev = None
+if os.path.exists(sys.argv[1]):
+    prev = json.load(open(sys.argv[1]))
+json.dump({"t": now, "rec": rec, "bytes": byt}, open(sys.argv[1], "w"))
+dt = now - prev["t"] if prev else 0
+rps = (rec - prev["rec"]) / dt if dt > 0 else 0
+mbs = (byt - prev["bytes"]) / dt / 1e6 if dt > 0 else 0
+print("demo: %8.0f rec/s  %6.2f MB/s replicated  link %6.1f Mb/s  compression %.2fx  "
+      "lag %6d records  (%d written in us-east)" % (
+          rps, mbs, (a["link"] or {}).get("tx_mbps", 0.0), ra.get("compression_ratio", 0.0),
+          max(high - rec, 0), rec), flush=True)
+PY
 }
-wait_for 30 "appliance eu-west to hear us-east" heard "$conf_a"
-wait_for 30 "appliance us-east to hear eu-west" heard "$conf_b"
-say "both appliances up; the memif link carries heartbeats both ways"
-
-end=$((SECONDS + seconds))
-while :; do
-	for c in "$conf_a" "$conf_b"; do
-		echo
-		"$B/control/isthmus" -c "$c" status
-	done
-	[ $SECONDS -ge "$end" ] && break
-	sleep 5
+export REPL_CLI tmp
+while kill -0 "$gen" 2>/dev/null; do
+	sleep 2
+	progress || true
+done
+wait "$gen" || { say "the load generator failed"; exit 1; }
+say "load done; waiting for us-east to catch up"
+for _ in $(seq 3); do
+	sleep 2
+	progress || true
 done
 echo
-# The link carried synthetic frames both ways, and every one checked out.
-for c in "$conf_a" "$conf_b"; do
-	"$B/control/isthmus" -c "$c" status --json | python3 -c '
-import json, sys
-s = json.load(sys.stdin)
-l = s["dataplane"]["link"]
-f = l["frames"]
-print("demo: %s: link %s, %d frames delivered and verified, %d bad, rtt %.1f ms" % (
-    s["appliance"]["id"], l["state"], f["ok"], f["bad"], l["srtt_us"] / 1000.0))
-sys.exit(0 if l["state"] == "established" and f["ok"] > 0 and f["bad"] == 0 else 1)'
-done
-say "ok: stopping regions and appliances"
+repl_cli a status
+echo
+repl_cli b status
+echo
+say "isthmus verify: every us-east partition against its eu-west partition, record by record"
+repl_verify --wait 120
+say "ok: replicated exactly once; stopping regions, emulator and appliances"
