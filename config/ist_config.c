@@ -482,9 +482,17 @@ static int parse_addr(const char *v, char *host, size_t hostlen, uint16_t *port)
 
 static int parse_codec(const char *v)
 {
-	char *end;
+	char base[24], *end;
+	size_t n = strlen(v);
 	long lvl;
 
+	/* "+dict": a dictionary trained from the class's records (not with none). */
+	if (n > 5 && n - 5 < sizeof(base) && strcmp(v + n - 5, "+dict") == 0) {
+		memcpy(base, v, n - 5);
+		base[n - 5] = '\0';
+		return strcmp(base, "none") == 0 || strchr(base, '+') != NULL ? -EINVAL
+									      : parse_codec(base);
+	}
 	if (strcmp(v, "none") == 0 || strcmp(v, "lz4") == 0 || strcmp(v, "zstd") == 0)
 		return 0;
 	if (strncmp(v, "zstd:", 5) != 0 || !isdigit((unsigned char)v[5]))
@@ -702,7 +710,7 @@ static int apply(struct loader *ld, const struct scan_section *sec, const struct
 		if (parse_codec(v) != 0)
 			return fail(ld, line,
 				    "%s = '%s' is not a codec; write none, lz4, zstd or "
-				    "zstd:<1..19>",
+				    "zstd:<1..19>, the last three optionally with +dict",
 				    where, v);
 		snprintf(field, s->size, "%s", v);
 		return 0;

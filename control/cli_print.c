@@ -256,11 +256,12 @@ static void print_repl(FILE *out, const json_t *r)
 	if (!json_is_object(r))
 		return;
 	fprintf(out,
-		"\nREPLICATION  source records %lld (%.1f MB, compression %.2fx), gaps %lld; "
-		"sink records %lld, failed streams %lld\n",
+		"\nREPLICATION  source records %lld (%.1f MB, compression %.2fx, %lld "
+		"dictionaries), "
+		"gaps %lld; sink records %lld, failed streams %lld\n",
 		int_or(r, "source_records"), real_or(r, "source_bytes") / 1e6,
-		real_or(r, "compression_ratio"), int_or(r, "gaps"), int_or(r, "sink_records"),
-		int_or(r, "sink_failed_streams"));
+		real_or(r, "compression_ratio"), int_or(r, "dictionaries_in_use"),
+		int_or(r, "gaps"), int_or(r, "sink_records"), int_or(r, "sink_failed_streams"));
 	fprintf(out, "%-6s %-24s %4s %-8s %12s %12s %10s  %s\n", "SIDE", "TOPIC", "PART", "STATE",
 		"POSITION", "RECORDS", "LAG", "REASON");
 	json_array_foreach((json_t *)streams, i, st)

@@ -135,6 +135,7 @@ static json_t *render_repl(const struct ist_dp_status *ds)
 	json_object_set_new(
 		o, "compression_ratio",
 		json_real(r->src_bytes_out ? (double)r->src_bytes / r->src_bytes_out : 0.0));
+	json_object_set_new(o, "dictionaries_in_use", json_integer(r->dicts));
 	json_object_set_new(o, "gaps", json_u64(r->src_gaps));
 	json_object_set_new(o, "dropped_by_rules", json_u64(r->src_dropped));
 	json_object_set_new(o, "sink_records", json_u64(r->sink_records));

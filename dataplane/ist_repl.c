@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -186,6 +187,18 @@ void ist_repl_link_reset(struct ist_repl *r)
 			ss->pending = NULL;
 		}
 	}
+	/* The peer may have restarted without our dictionaries: none is used
+	 * until it has them again. */
+	if (r->source) {
+		struct src_cmd c = {.type = SCMD_DICT_REVOKE};
+
+		for (uint32_t k = 0; k < r->n_classes; k++)
+			if (r->dict_state[k] == DICT_SHIPPED)
+				r->dict_announce |= 1ull << k;
+		if (r->dict_announce != 0 &&
+		    rte_ring_sp_enqueue_elem(r->src_cmd, &c, sizeof(c)) != 0)
+			REPL_LOG(ERR, "command ring full: dictionaries stay in use");
+	}
 	/* Catalog messages for the previous session are void, OPENs go again. */
 	r->cat_len = 0;
 	r->cat_resumed = false;
@@ -220,6 +233,29 @@ static void cat_open_all(struct ist_repl *r)
 	r->open_all = false;
 }
 
+/* Announce newly trained dictionaries, and all of them after a reset. */
+static void cat_dicts(struct ist_repl *r)
+{
+	uint32_t c;
+
+	while (rte_ring_sc_dequeue_elem(r->dict_out, &c, sizeof(c)) == 0)
+		r->dict_announce |= 1ull << c;
+	while (r->dict_announce != 0) {
+		struct ist_cat_dict d;
+
+		c = __builtin_ctzll(r->dict_announce);
+		d = (struct ist_cat_dict){.dict_id = r->dict_id[c],
+					  .codec = r->class_codec[c].codec,
+					  .data = r->dict_buf[c],
+					  .len = r->dict_len[c]};
+		if (ist_cat_put_dict(r->cat_out + sizeof(struct ist_wire_frame),
+				     IST_WIRE_MAX_FRAME - sizeof(struct ist_wire_frame),
+				     &r->cat_len, &d) != 0)
+			return; /* no room in this catalog frame: the next one */
+		r->dict_announce &= ~(1ull << c);
+	}
+}
+
 /* Build the catalog frame into @p out. @return its length. */
 static uint32_t cat_frame(struct ist_repl *r, uint8_t *out, uint32_t cap)
 {
@@ -247,6 +283,8 @@ uint32_t ist_repl_link_next(struct ist_repl *r, uint64_t now,
 
 	if (r->open_all && r->cat_len == 0)
 		cat_open_all(r);
+	if (r->source)
+		cat_dicts(r);
 	if (r->cat_len != 0 && r->cat_resumed && can_send(arg, 0, r->cat_seq)) {
 		*stream = 0;
 		*seq = r->cat_seq++;
@@ -381,6 +419,33 @@ static bool on_catalog(struct ist_repl *r, const uint8_t *frame, uint32_t len)
 		case IST_CAT_RESUME:
 			on_resume(r, &m.resume);
 			break;
+		case IST_CAT_DICT: {
+			struct sink_ev ev = {
+				.type = SEV_DICT, .stream = m.dict.dict_id, .len = m.dict.len};
+			uint8_t *copy;
+
+			if (!r->sink)
+				break;
+			copy = malloc(m.dict.len); /* slow path: once per dictionary */
+			if (copy == NULL)
+				break;
+			memcpy(copy, m.dict.data, m.dict.len);
+			ev.frame = copy;
+			if (rte_ring_sp_enqueue_elem(r->sink_ev, &ev, sizeof(ev)) != 0)
+				free(copy);
+			break;
+		}
+		case IST_CAT_DICT_ACK:
+			for (uint32_t k = 0; r->source && k < r->n_classes; k++) {
+				struct src_cmd c = {.type = SCMD_DICT_OK, .stream = k};
+
+				if (r->dict_id[k] != m.dict_ack.dict_id || !r->dict_wanted[k] ||
+				    m.dict_ack.status != 0)
+					continue;
+				if (rte_ring_sp_enqueue_elem(r->src_cmd, &c, sizeof(c)) != 0)
+					r->dict_announce |= 1ull << k; /* ask again */
+			}
+			break;
 		default:
 			break;
 		}
@@ -419,6 +484,16 @@ uint32_t ist_repl_link_poll(struct ist_repl *r, struct ist_reasm *reasm, uint64_
 		work++;
 		if (ev.type == LEV_RELEASE) {
 			ist_reasm_release(reasm, ev.stream, ev.seq, now);
+			continue;
+		}
+		if (ev.type == LEV_DICT_ACK) {
+			struct ist_cat_dict_ack a = {.dict_id = (uint8_t)ev.stream,
+						     .status = (uint8_t)ev.status};
+
+			if (ist_cat_put_dict_ack(r->cat_out + sizeof(struct ist_wire_frame),
+						 IST_WIRE_MAX_FRAME - sizeof(struct ist_wire_frame),
+						 &r->cat_len, &a) != 0)
+				r->cat_bad++;
 			continue;
 		}
 		if (ev.type == LEV_RESUME) {
@@ -540,6 +615,8 @@ void ist_repl_totals(const struct ist_repl *r, struct ist_ipc_repl_status *o)
 		o->sink_failed += r->snk[s].state == RS_FAILED;
 	}
 	o->catalog_bad = r->cat_bad;
+	for (uint32_t c = 0; r->source && c < r->n_classes; c++)
+		o->dicts += r->class_codec[c].dict_id != 0;
 }
 
 bool ist_repl_cat_waiting(const struct ist_repl *r)

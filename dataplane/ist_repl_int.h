@@ -21,16 +21,21 @@
 #include "ist_catalog.h"
 #include "ist_codec.h"
 #include "ist_config.h"
+#include "ist_dict.h"
 #include "ist_kafka.h"
 #include "ist_repl.h"
 #include "ist_rules.h"
 #include "ist_shaper.h"
 
-#define REPL_Q_FRAMES   8    /* frames queued per source stream for link-tx */
-#define REPL_RING       1024 /* events between lcores */
-#define REPL_NAME_LEN   IST_CAT_NAME_LEN
-#define REPL_TOPIC_LEN  IST_CAT_TOPIC_LEN
-#define REPL_REASON_LEN 128
+#define REPL_Q_FRAMES     8    /* frames queued per source stream for link-tx */
+#define REPL_RING         1024 /* events between lcores */
+#define REPL_NAME_LEN     IST_CAT_NAME_LEN
+#define REPL_TOPIC_LEN    IST_CAT_TOPIC_LEN
+#define REPL_REASON_LEN   128
+#define REPL_DICT_SAMPLES 1000         /* records sampled per class before training */
+#define REPL_DICT_CAP     (16u * 1024) /* trained dictionary size */
+
+enum repl_dict_state { DICT_NONE = 0, DICT_TRAINING, DICT_TRAINED, DICT_SHIPPED, DICT_FAILED };
 
 enum repl_state {
 	RS_IDLE = 0,    /* waiting for the peer (source: RESUME; sink: OPEN) */
@@ -49,21 +54,29 @@ struct fbuf {
 };
 
 /* link -> source: start stream at position (RESUME), in generation gen. */
+enum src_cmd_type {
+	SCMD_RESUME = 0,      /* start stream at position, generation gen */
+	SCMD_DICT_OK = 1,     /* the sink has class `stream`'s dictionary: use it */
+	SCMD_DICT_REVOKE = 2, /* a new session: no dictionary until the sink has it again */
+};
+
 struct src_cmd {
+	uint32_t type; /* enum src_cmd_type */
 	uint32_t stream, gen;
 	int64_t position;
 };
 
 /* link -> sink */
-enum sink_ev_type { SEV_FRAME = 1, SEV_OPEN = 2 };
+enum sink_ev_type { SEV_FRAME = 1, SEV_OPEN = 2, SEV_DICT = 3 };
 struct sink_ev {
 	uint32_t type, stream, seq, len;
-	const uint8_t *frame;      /* SEV_FRAME: in the reassembly slot, held until released */
+	const uint8_t *frame;      /* SEV_FRAME: in the reassembly slot, held until released;
+			       * SEV_DICT: a malloc'd copy (stream = dict id), freed by the sink */
 	struct ist_cat_open *open; /* SEV_OPEN: from r->open_pool, returned by the sink */
 };
 
 /* sink -> link */
-enum link_ev_type { LEV_RELEASE = 1, LEV_RESUME = 2 };
+enum link_ev_type { LEV_RELEASE = 1, LEV_RESUME = 2, LEV_DICT_ACK = 3 };
 struct link_ev {
 	uint32_t type, stream, seq, status;
 	int64_t position;
@@ -181,6 +194,18 @@ struct ist_repl {
 	struct rte_ring *src_cmd; /* link -> source */
 	uint32_t rr;              /* link: round robin inside a class */
 	uint8_t *body;            /* source: encoder scratch */
+
+	/* dictionaries, one per class that asks for one (codec "+dict") */
+	bool dict_wanted[IST_CFG_MAX_CLASSES + 1];
+	struct ist_dict_sampler *sampler[IST_CFG_MAX_CLASSES + 1]; /* source lcore */
+	uint8_t dict_id[IST_CFG_MAX_CLASSES + 1];                  /* fixed at create */
+	uint8_t *dict_buf[IST_CFG_MAX_CLASSES + 1];
+	uint32_t dict_len[IST_CFG_MAX_CLASSES + 1];
+	/* DICT_NONE -> (source) DICT_TRAINING -> (trainer) DICT_TRAINED -> (source)
+	 * DICT_SHIPPED; the link announces every class at DICT_SHIPPED. */
+	volatile uint8_t dict_state[IST_CFG_MAX_CLASSES + 1];
+	uint64_t dict_announce;    /* link: bit per class, DICT to send */
+	struct rte_ring *dict_out; /* source -> link: class index newly trained */
 
 	/* sink side */
 	bool sink;

@@ -404,6 +404,29 @@ static uint32_t releases(struct ist_repl *r, uint32_t s)
 	return n;
 }
 
+/* A dictionary from the source: install it (decoding only), then say so. */
+static void on_dict(struct ist_repl *r, const struct sink_ev *ev)
+{
+	struct link_ev ack = {.type = LEV_DICT_ACK, .stream = ev->stream};
+	uint8_t id = (uint8_t)ev->stream;
+	char err[160];
+	int rc;
+
+	rc = ist_codec_ctx_dict_add(r->snk_cc, id, ev->frame, ev->len, 0, err, sizeof(err));
+	if (rc == -EEXIST) {
+		/* The source retrained under the same id: the new one replaces it. */
+		ist_codec_ctx_dict_del(r->snk_cc, id);
+		rc = ist_codec_ctx_dict_add(r->snk_cc, id, ev->frame, ev->len, 0, err, sizeof(err));
+	}
+	if (rc != 0)
+		SINK_LOG(WARNING, "dictionary %u refused: %s", id, err);
+	else
+		SINK_LOG(INFO, "dictionary %u installed (%u bytes)", id, ev->len);
+	ack.status = rc != 0;
+	free((void *)(uintptr_t)ev->frame);
+	link_ev_put(r, &ack);
+}
+
 /* unbatcher: frames and catalog events in, records to the producer. HOT */
 uint32_t ist_repl_sink_poll_unbatch(struct ist_repl *r, uint64_t now)
 {
@@ -416,6 +439,8 @@ uint32_t ist_repl_sink_poll_unbatch(struct ist_repl *r, uint64_t now)
 		if (evs[i].type == SEV_OPEN) {
 			on_open(r, evs[i].stream, evs[i].open);
 			rte_mempool_put(r->open_pool, evs[i].open);
+		} else if (evs[i].type == SEV_DICT) {
+			on_dict(r, &evs[i]);
 		} else {
 			on_frame(r, &evs[i]);
 		}

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_random.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
@@ -222,6 +223,81 @@ static void gap(struct ist_repl *r, struct src_stream *ss)
 	assign_at(r, ss);
 }
 
+struct dict_job {
+	struct ist_repl *r;
+	uint32_t cls;
+};
+
+/* Train a class's dictionary off the lcore: zstd's builder takes a while. */
+static void *dict_trainer(void *arg)
+{
+	struct dict_job *j = arg;
+	struct ist_repl *r = j->r;
+	uint32_t c = j->cls;
+	char err[160];
+	int n;
+
+	free(j);
+	n = ist_dict_sampler_train(r->sampler[c], r->dict_buf[c], REPL_DICT_CAP, err, sizeof(err));
+	if (n <= 0) {
+		SRC_LOG(WARNING,
+			"class %u: dictionary training failed (%s); the class goes on "
+			"without one",
+			c, err);
+		__atomic_store_n(&r->dict_state[c], DICT_FAILED, __ATOMIC_RELEASE);
+		return NULL;
+	}
+	r->dict_len[c] = (uint32_t)n;
+	__atomic_store_n(&r->dict_state[c], DICT_TRAINED, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Sample a record for the class's dictionary; train once there are enough. */
+static void dict_sample(struct ist_repl *r, uint32_t c, const void *v, size_t len)
+{
+	struct dict_job *j;
+	pthread_t t;
+
+	ist_dict_sampler_add(r->sampler[c], v, len);
+	if (ist_dict_sampler_count(r->sampler[c]) < REPL_DICT_SAMPLES)
+		return;
+	r->dict_state[c] = DICT_TRAINING;
+	j = malloc(sizeof(*j));
+	if (j != NULL) {
+		*j = (struct dict_job){r, c};
+		if (pthread_create(&t, NULL, dict_trainer, j) == 0) {
+			pthread_detach(t);
+			return;
+		}
+		free(j);
+	}
+	r->dict_state[c] = DICT_FAILED;
+}
+
+/* Commands from the link about dictionaries. */
+static void dict_cmd(struct ist_repl *r, const struct src_cmd *c)
+{
+	if (c->type == SCMD_DICT_REVOKE) {
+		for (uint32_t k = 0; k < r->n_classes; k++)
+			r->class_codec[k].dict_id = 0;
+		return;
+	}
+	if (c->stream < r->n_classes && r->dict_state[c->stream] == DICT_SHIPPED) {
+		uint32_t k = c->stream;
+		char err[160];
+		int rc = 0;
+
+		if (!ist_codec_ctx_dict_has(r->src_cc, r->dict_id[k]))
+			rc = ist_codec_ctx_dict_add(r->src_cc, r->dict_id[k], r->dict_buf[k],
+						    r->dict_len[k], r->class_codec[k].level, err,
+						    sizeof(err));
+		if (rc == 0)
+			r->class_codec[k].dict_id = r->dict_id[k];
+		else
+			SRC_LOG(WARNING, "class %u: dictionary not usable: %s", k, err);
+	}
+}
+
 /* Encode one record into the stream's frame. @return 0, or -ENOBUFS (try later). */
 static int take(struct ist_repl *r, struct src_stream *ss, const rd_kafka_message_t *m,
 		const struct ist_rules_set *set, struct ist_rules_scratch *scr, uint64_t now)
@@ -319,6 +395,8 @@ static int take(struct ist_repl *r, struct src_stream *ss, const rd_kafka_messag
 	ss->records++;
 	ss->bytes += m->len + m->key_len;
 	ss->pos = m->offset + 1;
+	if (r->dict_wanted[ss->cls] && r->dict_state[ss->cls] == DICT_NONE && m->payload != NULL)
+		dict_sample(r, ss->cls, m->payload, m->len);
 	if (ss->enc.len >= r->class_frame[ss->cls])
 		frame_close(r, ss);
 	return 0;
@@ -390,7 +468,10 @@ uint32_t ist_repl_src_poll_in(struct ist_repl *r, uint64_t now)
 	uint32_t work = 0;
 
 	while (rte_ring_sc_dequeue_elem(r->src_cmd, &c, sizeof(c)) == 0) {
-		apply_resume(r, &c);
+		if (c.type == SCMD_RESUME)
+			apply_resume(r, &c);
+		else
+			dict_cmd(r, &c);
 		work++;
 	}
 	for (uint32_t k = 0; k < r->cfg->n_kafka; k++) {
@@ -437,6 +518,17 @@ uint32_t ist_repl_src_poll_batch(struct ist_repl *r, uint64_t now)
 			}
 		}
 	}
+	for (uint32_t c = 0; c < r->n_classes; c++) {
+		if (r->dict_state[c] != DICT_TRAINED ||
+		    __atomic_load_n(&r->dict_state[c], __ATOMIC_ACQUIRE) != DICT_TRAINED)
+			continue;
+		r->dict_state[c] = DICT_SHIPPED;
+		if (rte_ring_sp_enqueue_elem(r->dict_out, &c, sizeof(c)) != 0)
+			r->dict_state[c] = DICT_TRAINED; /* next time */
+		else
+			SRC_LOG(INFO, "class %u: dictionary %u trained (%u bytes), shipping it", c,
+				r->dict_id[c], r->dict_len[c]);
+	}
 	if (now - r->src_wm_tsc > r->hz) {
 		r->src_wm_tsc = now;
 		for (uint32_t s = 1; s <= r->n_src; s++) {
@@ -475,8 +567,21 @@ static int class_setup(struct ist_repl *r, char *err, size_t errlen)
 		if (ist_codec_spec_parse(codec[0] ? codec : "lz4", &r->class_codec[c], err,
 					 errlen) != 0)
 			return -EINVAL;
-		/* Dictionaries are trained and shipped per class in a later release. */
-		r->class_codec[c].use_dict = 0;
+		/* A dictionary is used once trained and acknowledged by the sink. */
+		r->dict_wanted[c] = r->class_codec[c].use_dict;
+		r->class_codec[c].dict_id = 0;
+		if (r->dict_wanted[c]) {
+			/* Random ids: a restarted source never reuses the id of a
+			 * dictionary frames still held at the sink were cut with. */
+			r->dict_id[c] = (uint8_t)(1 + (rte_rand() + c) % IST_CODEC_DICT_MAX);
+			r->sampler[c] =
+				ist_dict_sampler_create(REPL_DICT_SAMPLES, 2048, rte_rand());
+			r->dict_buf[c] = malloc(REPL_DICT_CAP);
+			if (r->sampler[c] == NULL || r->dict_buf[c] == NULL) {
+				snprintf(err, errlen, "out of memory for class dictionaries");
+				return -ENOMEM;
+			}
+		}
 		r->class_frame[c] = (cl ? cl->frame_kb : 32) * 1024u;
 		if (r->class_frame[c] > IST_BATCH_MAX_BODY)
 			r->class_frame[c] = IST_BATCH_MAX_BODY;
@@ -604,7 +709,9 @@ int ist_repl_src_create(struct ist_repl *r, char *err, size_t errlen)
 				      NULL, SOCKET_ID_ANY, 0);
 	r->src_cmd = rte_ring_create_elem("ist_repl_srccmd", sizeof(struct src_cmd), REPL_RING,
 					  SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (r->fpool == NULL || r->src_cmd == NULL) {
+	r->dict_out = rte_ring_create_elem("ist_repl_dicts", sizeof(uint32_t), 64, SOCKET_ID_ANY,
+					   RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (r->fpool == NULL || r->src_cmd == NULL || r->dict_out == NULL) {
 		snprintf(err, errlen,
 			 "out of memory for %u frame buffers of %u bytes; reserve more hugepages",
 			 r->n_src * REPL_Q_FRAMES + 64, r->frame_max);
@@ -632,6 +739,14 @@ void ist_repl_src_free(struct ist_repl *r)
 		}
 	}
 	rte_ring_free(r->src_cmd);
+	rte_ring_free(r->dict_out);
+	for (uint32_t c = 0; c <= IST_CFG_MAX_CLASSES; c++) {
+		/* A trainer still running owns the sampler: wait for it. */
+		while (__atomic_load_n(&r->dict_state[c], __ATOMIC_ACQUIRE) == DICT_TRAINING)
+			rte_delay_ms(10);
+		ist_dict_sampler_free(r->sampler[c]);
+		free(r->dict_buf[c]);
+	}
 	rte_mempool_free(r->fpool);
 	ist_shaper_free(r->shaper);
 	ist_rules_holder_free(r->rules_h);

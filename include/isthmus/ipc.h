@@ -113,6 +113,7 @@ struct ist_ipc_repl_status {
 	uint8_t sink;       /**< this appliance writes some flow's destination */
 	uint16_t n_streams; /**< stream records that follow the port records */
 	uint32_t src_streams, sink_streams, sink_failed;
+	uint32_t dicts; /**< source: classes compressing with a dictionary the sink has */
 	uint64_t src_records, src_bytes, src_bytes_out, src_gaps, src_dropped;
 	uint64_t sink_records, sink_bytes, sink_unchained, sink_errors;
 	uint64_t catalog_bad;

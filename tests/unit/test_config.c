@@ -518,8 +518,11 @@ static void test_bad_addr(void **state)
 
 static void test_codec(void **state)
 {
-	static const char *const bad[] = {"zstd:0", "zstd:20", "gzip", "zstd:", "zstd:3x", "LZ4"};
-	static const char *const good[] = {"none", "lz4", "zstd", "zstd:1", "zstd:19"};
+	static const char *const bad[] = {
+		"zstd:0", "zstd:20",   "gzip",          "zstd:", "zstd:3x",
+		"LZ4",    "none+dict", "lz4+dict+dict", "+dict", "zstd:20+dict"};
+	static const char *const good[] = {"none",    "lz4",      "zstd",      "zstd:1",
+					   "zstd:19", "lz4+dict", "zstd+dict", "zstd:3+dict"};
 	char text[512], want[128];
 
 	(void)state;
@@ -1373,6 +1376,26 @@ static void test_link_auth_needs_key_file(void **state)
 	assert_int_equal(cfg.synth.window, 16);
 }
 
+static void test_synth_corpus_keys(void **state)
+{
+	(void)state;
+	assert_load_ok(BASE PORT0 LINK_OK "[synth]\nprogress_file = /tmp/p\n");
+	assert_string_equal(cfg.synth.corpus, "");
+	assert_string_equal(cfg.synth.codec, "lz4");
+	assert_int_equal(cfg.synth.frame_kb, 16);
+	assert_load_ok(BASE PORT0 LINK_OK "[synth]\nprogress_file = /tmp/p\ncorpus = /tmp/c.bin\n"
+					  "codec = zstd:1\nframe_kb = 63\n");
+	assert_string_equal(cfg.synth.corpus, "/tmp/c.bin");
+	assert_string_equal(cfg.synth.codec, "zstd:1");
+	assert_int_equal(cfg.synth.frame_kb, 63);
+	assert_load_fails(BASE PORT0 LINK_OK "[synth]\nprogress_file = /tmp/p\ncodec = brotli\n",
+			  -EINVAL, "@15", "synth.codec", "zstd:<1..19>");
+	assert_load_fails(BASE PORT0 LINK_OK "[synth]\nprogress_file = /tmp/p\nframe_kb = 64\n",
+			  -EINVAL, "@15", "synth.frame_kb");
+	assert_load_fails(BASE PORT0 LINK_OK "[synth]\nprogress_file = /tmp/p\nframe_kb = 0\n",
+			  -EINVAL, "@15", "synth.frame_kb");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1386,6 +1409,7 @@ int main(void)
 		cmocka_unit_test(test_path_is_directory),
 		cmocka_unit_test(test_codec_strict_level),
 		cmocka_unit_test(test_link_auth_needs_key_file),
+		cmocka_unit_test(test_synth_corpus_keys),
 		cmocka_unit_test(test_key_before_section),
 		cmocka_unit_test(test_line_without_equals),
 		cmocka_unit_test(test_bad_key_name),
