@@ -197,6 +197,7 @@ static int tail_take(const rd_kafka_message_t *m, struct ist_kafka_tail *t)
 	if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR ||
 	    !hdr_str(h, IST_PROV_OFFSET, num, sizeof(num)) || !parse_i64(num, &off) || off < 0 ||
 	    !hdr_str(h, IST_PROV_PARTITION, num, sizeof(num)) || !parse_i64(num, &part) ||
+	    part < 0 || part > INT32_MAX ||
 	    !hdr_str(h, IST_PROV_TOPIC, t->topic, sizeof(t->topic)) ||
 	    !hdr_str(h, IST_PROV_CLUSTER, t->cluster, sizeof(t->cluster)) ||
 	    !hdr_str(h, IST_PROV_REGION, t->region, sizeof(t->region)))
@@ -214,7 +215,7 @@ int ist_kafka_tail_read(rd_kafka_t *rk, const char *topic, int32_t partition, in
 	const int64_t look_back = 16;
 	rd_kafka_topic_partition_list_t *tp;
 	rd_kafka_resp_err_t e;
-	int64_t start;
+	int64_t start, last = -1;
 	int rc = -EPROTO;
 	bool got = false;
 
@@ -255,14 +256,15 @@ int ist_kafka_tail_read(rd_kafka_t *rk, const char *topic, int32_t partition, in
 			waited += 100;
 			continue;
 		}
+		/* The end before high - 1: a marker sits there; the last record seen decides. */
 		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
 			rd_kafka_message_destroy(m);
-			rc = got ? 0 : rc;
 			break;
 		}
 		if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR && m->partition == partition &&
 		    strcmp(rd_kafka_topic_name(m->rkt), topic) == 0) {
 			got = true;
+			last = m->offset;
 			rc = tail_take(m, t);
 			if (m->offset + 1 >= t->high) {
 				rd_kafka_message_destroy(m);
@@ -284,7 +286,7 @@ int ist_kafka_tail_read(rd_kafka_t *rk, const char *topic, int32_t partition, in
 			 "destination %s [%" PRId32 "]: the record at offset %" PRId64
 			 " has no isthmus provenance headers: another writer uses this topic; "
 			 "replicate into a topic only isthmus writes",
-			 topic, partition, t->high - 1);
+			 topic, partition, last);
 	return rc;
 }
 
