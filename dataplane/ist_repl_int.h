@@ -111,7 +111,10 @@ struct src_stream {
 	uint64_t open_tsc;
 	struct ist_batch_enc enc;
 	uint8_t *enc_buf;
-	struct fbuf *out; /* closed frame the queue had no room for */
+	bool splitting;       /* a record larger than a frame is going out in parts */
+	int64_t split_offset; /* its offset */
+	uint8_t *split_buf;   /* its encoding (link.max_record_kb, allocated when needed) */
+	struct fbuf *out;     /* closed frame the queue had no room for */
 
 	/* counters: source lcore rw, mgmt ro */
 	uint64_t records, bytes, frames, bytes_out, dropped_by_rule, gaps, gap_lost;

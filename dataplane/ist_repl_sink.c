@@ -309,7 +309,10 @@ static uint32_t frame_work(struct ist_repl *r, uint32_t s, struct held *h)
 			return 0;
 		}
 		h->decoded = true;
-		ks->expect = (int64_t)d.end_offset;
+		/* The parts of a split record all continue from the same place; the
+		 * position moves on with the part that completes the record. */
+		if (!(d.flags & IST_WIRE_FRAME_F_SPLIT) || d.record_count != 0)
+			ks->expect = (int64_t)d.end_offset;
 		ks->frames++;
 	}
 	for (;;) {
@@ -321,7 +324,13 @@ static uint32_t frame_work(struct ist_repl *r, uint32_t s, struct held *h)
 					return n;
 				ist_bigrec_init(ks->big, r->cfg->link.max_record_kb * 1024u);
 			}
-			rc = ist_bigrec_add(ks->big, &d);
+			/* Back at a last part whose record is collected already (the
+			 * producer's queue was full): take it from the collection. */
+			if (ks->big->total != 0 && ks->big->have == ks->big->total &&
+			    ks->big->offset == d.first_offset)
+				rc = 1;
+			else
+				rc = ist_bigrec_add(ks->big, &d);
 			if (rc == 1 && ist_bigrec_view(ks->big, &rv) == 0) {
 				rc = 1;
 			} else if (rc >= 0) {
@@ -354,6 +363,12 @@ static uint32_t frame_work(struct ist_repl *r, uint32_t s, struct held *h)
 			return n;
 		h->next_rec++;
 		n++;
+		if (d.flags & IST_WIRE_FRAME_F_SPLIT) {
+			/* Produced (copied): the frame is done, the next record may start. */
+			ist_bigrec_reset(ks->big);
+			h->done = true;
+			return n;
+		}
 	}
 }
 

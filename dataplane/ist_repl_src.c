@@ -298,6 +298,125 @@ static void dict_cmd(struct ist_repl *r, const struct src_cmd *c)
 	}
 }
 
+/* Emit the parts of a split record while link-tx has room for them. */
+static void split_emit(struct ist_repl *r, struct src_stream *ss)
+{
+	while (ss->splitting) {
+		struct fbuf *fb;
+		void *obj;
+		int n;
+
+		if (frame_push(ss) != 0 || rte_mempool_get(r->fpool, &obj) != 0)
+			return;
+		fb = obj;
+		n = ist_batch_enc_split_next(&ss->enc, r->src_cc, &r->class_codec[ss->cls],
+					     fb->data, r->frame_max);
+		if (n <= 0) {
+			rte_mempool_put(r->fpool, obj);
+			ss->splitting = false;
+			ss->open = false;
+			if (n < 0) {
+				snprintf(ss->reason, sizeof(ss->reason),
+					 "record at offset %" PRId64 " cannot be split: %d",
+					 ss->split_offset, n);
+				ss->state = RS_HALTED;
+				return;
+			}
+			/* Every part is out: the record is taken. */
+			ss->pos = ss->split_offset + 1;
+			ss->base = ss->pos;
+			ss->records++;
+			return;
+		}
+		fb->stream = ss->id;
+		fb->gen = ss->gen;
+		fb->len = (uint32_t)n;
+		fb->end = ss->split_offset + 1;
+		ss->frames++;
+		ss->bytes_out += (uint32_t)n;
+		ss->out = fb;
+	}
+}
+
+/*
+ * A record larger than a frame: encode it once into the stream's split
+ * buffer (slow path, allocated the first time) and cut it into parts.
+ * @return 0 (taken or halted: the message may go).
+ */
+static int split_start(struct ist_repl *r, struct src_stream *ss, const rd_kafka_message_t *m,
+		       rd_kafka_headers_t *hdrs, size_t n_h, const struct ist_rules_verdict *v)
+{
+	struct ist_rec_hdr h[48];
+	size_t cap = (size_t)r->cfg->link.max_record_kb * 1024, n = 0;
+	rd_kafka_timestamp_type_t tst;
+	struct ist_rec rec = {
+		.offset = (uint64_t)m->offset,
+		.ts_ms = rd_kafka_message_timestamp(m, &tst),
+		.key = m->key,
+		.key_len = m->key ? (int32_t)m->key_len : -1,
+		.value = m->payload,
+		.value_len = m->payload ? (int32_t)m->len : -1,
+		.headers = h,
+	};
+	int64_t size;
+	int rc;
+
+	rec.ts_type = (uint8_t)tst;
+	if (n_h + v->n_tags + 1 > RTE_DIM(h)) {
+		snprintf(ss->reason, sizeof(ss->reason),
+			 "record at offset %" PRId64 " has %zu headers; a record larger than a "
+			 "frame may have at most %zu; halted",
+			 m->offset, n_h, RTE_DIM(h) - 1 - v->n_tags);
+		ss->state = RS_HALTED;
+		return 0;
+	}
+	for (size_t i = 0; i < n_h; i++) {
+		const char *name;
+		const void *val;
+		size_t vlen;
+
+		rd_kafka_header_get_all(hdrs, i, &name, &val, &vlen);
+		h[n++] = (struct ist_rec_hdr){name, (uint32_t)strlen(name),
+					      val ? (int32_t)vlen : -1, val};
+	}
+	for (uint32_t t = 0; t < v->n_tags; t++)
+		h[n++] = (struct ist_rec_hdr){v->tags[t].name, v->tags[t].name_len,
+					      v->tags[t].value_len, v->tags[t].value};
+	if (v->action == IST_RULES_ROUTE)
+		h[n++] = (struct ist_rec_hdr){ROUTE_HEADER, sizeof(ROUTE_HEADER) - 1, v->topic_len,
+					      v->topic};
+	rec.n_headers = (uint32_t)n;
+	size = ist_batch_rec_size(&rec);
+	if (size < 0 || (size_t)size > cap) {
+		snprintf(ss->reason, sizeof(ss->reason),
+			 "record at offset %" PRId64 " is %" PRId64 " bytes encoded, more than "
+			 "link.max_record_kb = %u; raise it; halted",
+			 m->offset, size, r->cfg->link.max_record_kb);
+		ss->state = RS_HALTED;
+		return 0;
+	}
+	if (ss->open && ss->enc.count != 0 && frame_close(r, ss) != 0)
+		return -ENOBUFS; /* read again once the queue has room */
+	if (ss->split_buf == NULL)
+		ss->split_buf = malloc(cap);
+	if (!ss->open) {
+		ist_batch_enc_open(&ss->enc, ss->id, repl_wire_pos(ss->base));
+		ss->open = true;
+	}
+	rc = ss->split_buf ? ist_batch_enc_split_open(&ss->enc, &rec, ss->split_buf, cap) : -ENOMEM;
+	if (rc != 0) {
+		snprintf(ss->reason, sizeof(ss->reason),
+			 "record at offset %" PRId64 " cannot be split: %d; halted", m->offset, rc);
+		ss->state = RS_HALTED;
+		return 0;
+	}
+	ss->splitting = true;
+	ss->split_offset = m->offset;
+	ss->bytes += m->len + m->key_len;
+	split_emit(r, ss);
+	return 0;
+}
+
 /* Encode one record into the stream's frame. @return 0, or -ENOBUFS (try later). */
 static int take(struct ist_repl *r, struct src_stream *ss, const rd_kafka_message_t *m,
 		const struct ist_rules_set *set, struct ist_rules_scratch *scr, uint64_t now)
@@ -379,13 +498,8 @@ static int take(struct ist_repl *r, struct src_stream *ss, const rd_kafka_messag
 		if (frame_close(r, ss) != 0)
 			return -ENOBUFS;
 	}
-	if (rc == -ENOSPC || rc == -EMSGSIZE) {
-		snprintf(ss->reason, sizeof(ss->reason),
-			 "record at offset %" PRId64 " (%zu bytes) is larger than a frame; halted",
-			 m->offset, m->len + m->key_len);
-		ss->state = RS_HALTED;
-		return 0;
-	}
+	if (rc == -EMSGSIZE || (rc == -ENOSPC && ss->enc.count == 0))
+		return split_start(r, ss, m, hdrs, n_h, &v);
 	if (rc != 0) {
 		snprintf(ss->reason, sizeof(ss->reason), "encode at offset %" PRId64 ": %d",
 			 m->offset, rc);
@@ -422,8 +536,13 @@ static void on_message(struct ist_repl *r, rd_kafka_message_t *m, const struct i
 				 rd_kafka_message_errstr(m));
 		return;
 	}
-	if (ss == NULL || ss->state != RS_RUNNING || ss->rewind)
+	if (ss == NULL || ss->state != RS_RUNNING)
 		return;
+	if (ss->rewind || ss->splitting) {
+		/* Read again from pos once the stream can take records. */
+		ss->rewind = true;
+		return;
+	}
 	if (ss->pos != IST_CAT_POS_BEGINNING && m->offset < ss->pos)
 		return; /* fetched again after a seek: already taken */
 	if (take(r, ss, m, set, scr, now) != 0) {
@@ -439,8 +558,10 @@ static void apply_resume(struct ist_repl *r, const struct src_cmd *c)
 {
 	struct src_stream *ss = &r->src[c->stream];
 
-	if (ss->open)
-		ss->open = false; /* its records are read again from the position */
+	/* The open frame's records are read again from the position. */
+	ist_batch_enc_init(&ss->enc, ss->enc_buf, r->class_frame[ss->cls] + 64);
+	ss->open = false;
+	ss->splitting = false;
 	if (ss->out != NULL) {
 		rte_mempool_put(r->fpool, ss->out);
 		ss->out = NULL;
@@ -501,6 +622,11 @@ uint32_t ist_repl_src_poll_batch(struct ist_repl *r, uint64_t now)
 
 		if (ss->state != RS_RUNNING)
 			continue;
+		if (ss->splitting) {
+			split_emit(r, ss);
+			work++;
+			continue;
+		}
 		if (ss->out != NULL && frame_push(ss) == 0)
 			work++;
 		if (ss->open && now - ss->open_tsc >= r->class_linger[ss->cls] &&
@@ -729,6 +855,7 @@ void ist_repl_src_free(struct ist_repl *r)
 	for (uint32_t s = 1; r->src != NULL && s <= r->n_src; s++) {
 		rte_ring_free(r->src[s].q);
 		rte_free(r->src[s].enc_buf);
+		free(r->src[s].split_buf);
 	}
 	for (uint32_t k = 0; k < IST_CFG_MAX_KAFKA; k++) {
 		if (r->src_q[k] != NULL)
