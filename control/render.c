@@ -144,6 +144,8 @@ static json_t *render_repl(const struct ist_dp_status *ds)
 	json_object_set_new(o, "sink_errors", json_u64(r->sink_errors));
 	json_object_set_new(o, "sink_failed_streams", json_u64(r->sink_failed));
 	json_object_set_new(o, "catalog_bad", json_u64(r->catalog_bad));
+	json_object_set_new(o, "rules_reloads", json_u64(r->rules_reloads));
+	json_object_set_new(o, "rules_reload_failed", json_u64(r->rules_reload_failed));
 	for (unsigned int i = 0; i < r->n_streams; i++)
 		json_array_append_new(streams, render_stream(&ds->streams[i]));
 	json_object_set_new(o, "streams", streams);

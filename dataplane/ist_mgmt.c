@@ -508,6 +508,7 @@ static void *mgmt_thread(void *arg)
 			m->last_watch_ms = mono_ms();
 			ist_mgmt_ports_watch(m);
 			ist_mgmt_drops_log(m, m->last_watch_ms);
+			ist_repl_reload_poll(ist_repl_peek());
 		}
 		if (pfd[1].revents & POLLIN) {
 			int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);

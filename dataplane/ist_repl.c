@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,35 @@ RTE_LOG_REGISTER(ist_repl_logtype, isthmus.repl, INFO);
 		##__VA_ARGS__)
 
 struct ist_repl *ist_repl_the;
+static volatile sig_atomic_t reload_asked;
+
+void ist_repl_reload_request(void)
+{
+	reload_asked = 1;
+}
+
+void ist_repl_reload_poll(struct ist_repl *r)
+{
+	char err[256];
+	int rc;
+
+	if (!reload_asked)
+		return;
+	reload_asked = 0;
+	if (r == NULL || !r->source) {
+		REPL_LOG(NOTICE,
+			 "rules reload asked, but this appliance reads no source: nothing to do");
+		return;
+	}
+	rc = ist_rules_holder_reload(r->rules_h, r->cfg->path, 2000, err, sizeof(err));
+	if (rc != 0) {
+		r->rules_reload_failed++;
+		REPL_LOG(ERR, "rules not reloaded, the current ones stay: %s", err);
+		return;
+	}
+	r->rules_reloads++;
+	REPL_LOG(NOTICE, "rules reloaded from %s", r->cfg->path);
+}
 
 static bool flow_side(const struct ist_config *cfg, uint32_t f, bool source)
 {
@@ -615,6 +645,8 @@ void ist_repl_totals(const struct ist_repl *r, struct ist_ipc_repl_status *o)
 		o->sink_failed += r->snk[s].state == RS_FAILED;
 	}
 	o->catalog_bad = r->cat_bad;
+	o->rules_reloads = r->rules_reloads;
+	o->rules_reload_failed = r->rules_reload_failed;
 	for (uint32_t c = 0; r->source && c < r->n_classes; c++)
 		o->dicts += r->class_codec[c].dict_id != 0;
 }

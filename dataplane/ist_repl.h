@@ -52,6 +52,16 @@ struct ist_repl *ist_repl_peek(void);
 /** Is there replication to do (a flow either way)? */
 bool ist_repl_wanted(const struct ist_config *cfg);
 
+/** Ask for the rules to be reloaded from the core map (async-signal-safe). */
+void ist_repl_reload_request(void);
+
+/**
+ * Reload the rules if asked: a new set is built from the core map file and
+ * swapped in with RCU while the source lcore runs; on any error the current
+ * rules stay and the error is logged. @locality mgmt thread
+ */
+void ist_repl_reload_poll(struct ist_repl *r);
+
 /** Drop a reference taken by ist_repl_get(); the last one frees. */
 void ist_repl_put(struct ist_repl *r);
 

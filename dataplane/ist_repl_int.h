@@ -238,6 +238,7 @@ struct ist_repl {
 
 	/* totals: mgmt ro */
 	uint64_t cat_bad, cat_rx, unknown_stream;
+	uint64_t rules_reloads, rules_reload_failed; /* mgmt rw */
 };
 
 extern struct ist_repl *ist_repl_the;

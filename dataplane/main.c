@@ -3,7 +3,8 @@
  * isthmus-dataplane: the DPDK primary process of an appliance. Builds the EAL
  * arguments from the core map, sets up ports and the mempool, gives every
  * configured lcore its roles, serves the management socket and runs until
- * SIGINT/SIGTERM, then drains and releases everything.
+ * SIGINT/SIGTERM, then drains and releases everything. SIGHUP reloads the
+ * record rules ([rule] sections) without stopping anything.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,6 +28,7 @@
 #include "ist_lcore.h"
 #include "ist_mgmt.h"
 #include "ist_port.h"
+#include "ist_repl.h"
 #include "ist_role.h"
 
 #define PROG         "isthmus-dataplane"
@@ -39,6 +41,13 @@ RTE_LOG_REGISTER(ist_dp_logtype, isthmus.dataplane, INFO);
 
 static volatile bool quit;
 static struct ist_config cfg;
+
+/* SIGHUP: reload the record rules from the core map (the mgmt thread does it). */
+static void on_sighup(int sig)
+{
+	(void)sig;
+	ist_repl_reload_request();
+}
 
 static void on_signal(int sig)
 {
@@ -379,6 +388,8 @@ int main(int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_sighup;
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	rc = 0;

@@ -117,6 +117,7 @@ struct ist_ipc_repl_status {
 	uint64_t src_records, src_bytes, src_bytes_out, src_gaps, src_dropped;
 	uint64_t sink_records, sink_bytes, sink_unchained, sink_errors;
 	uint64_t catalog_bad;
+	uint64_t rules_reloads, rules_reload_failed; /**< SIGHUP reloads of the [rule] sections */
 };
 
 /** Largest number of stream records a status carries. */
