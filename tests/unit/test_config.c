@@ -1193,8 +1193,7 @@ static void test_example_demo_b(void **state)
 
 static void test_example_production(void **state)
 {
-	static const char *const roles[] = {"kafka-in", "kafka-in", "batcher",
-					    "batcher",  "link-rx",  "unbatcher"};
+	static const char *const roles[] = {"kafka-in", "link-rx", "unbatcher"};
 
 	(void)state;
 	load_example("production.conf");
@@ -1217,18 +1216,22 @@ static void test_example_production(void **state)
 	assert_int_equal(cfg.ports[1].rx_desc, 1024);
 	assert_int_equal(cfg.ports[1].mtu, 9000);
 
-	assert_int_equal(cfg.n_lcores, 6);
-	for (unsigned int i = 0; i < 6; i++) {
+	assert_int_equal(cfg.n_lcores, 3);
+	for (unsigned int i = 0; i < 3; i++) {
 		assert_int_equal(cfg.lcores[i].id, i + 2);
 		assert_int_equal(cfg.lcores[i].cpu, -1);
 		assert_int_equal(cfg.lcores[i].idle_sleep_us, 0);
 		assert_string_equal(cfg.lcores[i].roles[0], roles[i]);
 		assert_int_equal(cfg.lcores[i].n_queues, 0);
 	}
-	assert_int_equal(cfg.lcores[4].n_roles, 2);
-	assert_string_equal(cfg.lcores[4].roles[1], "link-tx");
-	assert_int_equal(cfg.lcores[5].n_roles, 2);
-	assert_string_equal(cfg.lcores[5].roles[1], "kafka-out");
+	assert_int_equal(cfg.lcores[0].n_roles, 2);
+	assert_string_equal(cfg.lcores[0].roles[1], "batcher");
+	assert_int_equal(cfg.lcores[1].n_roles, 2);
+	assert_string_equal(cfg.lcores[1].roles[1], "link-tx");
+	assert_int_equal(cfg.lcores[2].n_roles, 2);
+	assert_string_equal(cfg.lcores[2].roles[1], "kafka-out");
+	assert_string_equal(cfg.kafka[0].region, "eu-west");
+	assert_string_equal(cfg.kafka[1].region, "us-east");
 
 	assert_true(cfg.link.enabled);
 	assert_int_equal(cfg.link.port, 0);
