@@ -131,6 +131,7 @@ struct held {
 	bool decoded;         /* checked and accepted (chain, CRC) */
 	bool done;            /* every record handed over */
 	bool failed;          /* the destination refused one of them */
+	int64_t end;          /* source position after it (once decoded) */
 };
 
 struct sink_stream {

@@ -200,8 +200,9 @@ static void on_tail(struct ist_repl *r, const struct tail_res *t)
 		ks->retries++;
 	}
 	ks->durable = t->t.empty ? -1 : t->t.next_offset - 1;
+	/* The back-off is reset by progress (a release), not by a tail read:
+	 * a record the destination keeps refusing is retried less and less. */
 	ks->state = RS_RUNNING;
-	ks->backoff_ms = 0;
 	ks->reason[0] = '\0';
 	SINK_LOG(INFO, "%s [%u] <- %s/%s [%u]: destination ends at source offset %" PRId64,
 		 ks->id.dst_topic, ks->id.dst_partition, ks->id.cluster, ks->id.topic,
@@ -272,9 +273,9 @@ static int produce(struct ist_repl *r, struct sink_stream *ks, struct held *h,
 	ks->produce_err++;
 	if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
 		fail(r, ks,
-		     "record at source offset %" PRIu64 " (%d bytes) is larger than the "
-		     "destination accepts; raise message.max.bytes ([kafka %s] "
-		     "rdkafka.message.max.bytes and the topic's max.message.bytes)",
+		     "record at source offset %" PRIu64 " (%d bytes) exceeds the destination's "
+		     "limit; raise [kafka %s] rdkafka.message.max.bytes and the topic's "
+		     "max.message.bytes",
 		     rv->offset, rv->value_len, r->cfg->kafka[ks->cluster].name);
 	else
 		fail(r, ks, "produce at source offset %" PRIu64 ": %s", rv->offset,
@@ -309,6 +310,7 @@ static uint32_t frame_work(struct ist_repl *r, uint32_t s, struct held *h)
 			return 0;
 		}
 		h->decoded = true;
+		h->end = (int64_t)d.end_offset;
 		/* The parts of a split record all continue from the same place; the
 		 * position moves on with the part that completes the record. */
 		if (!(d.flags & IST_WIRE_FRAME_F_SPLIT) || d.record_count != 0)
@@ -412,6 +414,9 @@ static uint32_t releases(struct ist_repl *r, uint32_t s)
 		if (!h->done || h->outstanding != 0 || h->failed)
 			break;
 		link_ev_put(r, &ev);
+		if (h->end > 0)
+			ks->durable = h->end - 1;
+		ks->backoff_ms = 0; /* progress */
 		ks->head = (ks->head + 1) % r->window;
 		ks->n--;
 		n++;

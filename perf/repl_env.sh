@@ -9,7 +9,11 @@
 # the caller can stop it by PID.
 #
 #   repl_up WANEM_SPEC TOPIC:P...   regions A and B (same topics), wanem,
-#                                   appliance A (source), appliance B (sink)
+#                                   appliance A (source), appliance B (sink);
+#                                   repl_brokers[a|b]=N set before it gives
+#                                   that region N brokers (default 1); a
+#                                   function repl_pre_start, if defined, runs
+#                                   once the regions and configs exist
 #   repl_start_dp a|b, repl_start_ctl a|b, repl_kill NAME (kill -9 by PID)
 #   repl_cli a|b ARGS...            the isthmus CLI against appliance a or b
 #   repl_verify [verify options]    isthmus verify of flow dr
@@ -22,6 +26,7 @@ REPL_REGION=$bld/perf/isthmus-region
 REPL_WANEM=$bld/perf/isthmus-wanem
 REPL_LOADGEN=$bld/perf/loadgen/isthmus-loadgen
 declare -A repl_pid=()
+declare -A repl_brokers=()
 repl_topics=()
 
 # A fresh link key, mode 600 (docs/WIRE.md).
@@ -36,8 +41,9 @@ repl_region() { # repl_region a|b NAME
 	local x=$1 args=() t
 	for t in "${repl_topics[@]}"; do args+=(--topic "$t:1"); done
 	rm -f "$tmp/region-$x.bootstrap"
-	start "region-$x" "$REPL_REGION" --name "$2" --brokers 1 "${args[@]}" \
-		--control "$tmp/region-$x.sock" --bootstrap-file "$tmp/region-$x.bootstrap"
+	start "region-$x" "$REPL_REGION" --name "$2" --brokers "${repl_brokers[$x]:-1}" \
+		"${args[@]}" --control "$tmp/region-$x.sock" \
+		--bootstrap-file "$tmp/region-$x.bootstrap"
 	repl_pid[region-$x]=$last_pid
 	for _ in $(seq 100); do
 		[ -s "$tmp/region-$x.bootstrap" ] && break
@@ -82,8 +88,18 @@ repl_verify() {
 
 # repl_up WANEM_SPEC TOPIC:PARTITIONS...
 repl_up() {
-	local spec=$1 t
+	local spec=$1
 	shift
+	repl_regions_up "$@"
+	repl_appliances_up "$spec"
+}
+
+# The two halves of repl_up, for a caller that fills region A before the
+# appliances start (perf/bench_e2e.sh):
+#   repl_regions_up TOPIC:PARTITIONS...   key, regions A and B, the environment
+#   repl_appliances_up WANEM_SPEC         wanem and both appliances
+repl_regions_up() {
+	local t
 	repl_topics=()
 	for t in "$@"; do repl_topics+=("$t"); done
 	# isthmus-region takes NAME:P[:RF]; repl_region passes ":1" as RF.
@@ -97,8 +113,15 @@ repl_up() {
 	export ISTHMUS_LINK_SOCKET_A=$tmp/link-a.sock ISTHMUS_LINK_SOCKET_B=$tmp/link-b.sock
 	export ISTHMUS_HTTP_PORT_A=$((20000 + RANDOM % 20000))
 	export ISTHMUS_HTTP_PORT_B=$((ISTHMUS_HTTP_PORT_A + 1))
+}
+
+repl_appliances_up() {
+	local spec=$1
 	repl_conf a
 	repl_conf b
+	# A test may define repl_pre_start to edit $tmp/a.conf or $tmp/b.conf, or to
+	# write into the regions, before anything else starts.
+	if declare -F repl_pre_start >/dev/null; then repl_pre_start; fi
 	start wanem "$REPL_WANEM" --file-prefix "isthmus-$tag-wanem" --lcore 1 --quiet \
 		--stats-interval-ms 0 \
 		--port-a "net_memif0,role=client,id=0,socket=$ISTHMUS_LINK_SOCKET_A" \

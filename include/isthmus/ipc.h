@@ -153,7 +153,7 @@ struct ist_ipc_stream_status {
 	int64_t high;     /**< source: the partition's high watermark */
 	uint64_t records, bytes, frames, bytes_out, dropped, gaps, gap_lost;
 	uint64_t unchained, errors, retries;
-	char reason[128];
+	char reason[192];
 };
 
 /**
