@@ -154,6 +154,9 @@ struct ist_cfg_synth {
 	uint32_t seed;
 	uint32_t window; /* frames in flight per stream (receiver slots) */
 	char progress_file[IST_CFG_STR_LEN];
+	char corpus[IST_CFG_STR_LEN]; /* "": pattern frames; else record frames of this corpus */
+	char codec[IST_CFG_NAME_LEN]; /* with corpus: none | lz4 | zstd[:level] */
+	uint32_t frame_kb;            /* with corpus: frame body bound */
 };
 
 struct ist_cfg_prop {
