@@ -30,8 +30,8 @@ const struct ist_cfg_section_kind ist_config_sections[] = {
 	{"link", false, false, "The inter-region link."},
 	{"synth", false, false,
 	 "Synthetic frames over the link, to test and measure it without Kafka: the "
-	 "sender generates them, the receiver checks every byte and keeps its progress in "
-	 "a file that survives a crash."},
+	 "sender generates them (or batches and compresses the records of a corpus), the "
+	 "receiver checks every byte and keeps its progress in a file that survives a crash."},
 	{"kafka", true, false,
 	 "A Kafka cluster: `[kafka NAME]`. Keys `rdkafka.<property>` are passed to librdkafka "
 	 "unchanged and checked by librdkafka when the file is loaded."},
@@ -209,8 +209,8 @@ const struct ist_cfg_setting ist_config_settings[] = {
 	 "Frames per stream the receiver buffers (its credit window).", F(ist_cfg_synth, window),
 	 NOCNT},
 	{"synth", "progress_file", IST_CFG_T_STR, 1, IST_CFG_STR_LEN - 1, NULL, false, NULL,
-	 "Where the receiver keeps each stream's next frame (the stand-in for a destination "
-	 "log).",
+	 "Where the receiver keeps each stream's next frame and a tally of the frames, records "
+	 "and record bytes it took in (the stand-in for a destination log).",
 	 F(ist_cfg_synth, progress_file), NOCNT},
 	{"synth", "corpus", IST_CFG_T_STR, 0, IST_CFG_STR_LEN - 1, "", false, NULL,
 	 "Record corpus, length-prefixed as `isthmus-corpus` writes it. Set: each frame is a "

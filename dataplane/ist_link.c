@@ -108,6 +108,7 @@ struct ist_link {
 	bool synth;
 	struct ist_synth_profile prof;
 	struct ist_synth_store store;
+	struct ist_synth_corpus *corpus; /* [synth] corpus: record frames, else NULL */
 	struct src_stream *src;
 	uint32_t n_streams, rr;
 	uint8_t *frame; /* the frame being sent */
@@ -190,10 +191,21 @@ static bool on_deliver(void *arg, uint32_t stream, uint32_t seq, const uint8_t *
 		return true;
 	}
 	if (l->synth) {
-		if (ist_synth_frame_check(&l->prof, stream, seq, frame, len) == IST_SYNTH_OK)
+		/* Pattern frames: one record of body bytes. */
+		uint64_t bytes = len - sizeof(struct ist_wire_frame);
+		uint32_t records = 1;
+		enum ist_synth_bad bad;
+
+		if (l->corpus != NULL)
+			bad = ist_synth_corpus_frame_check(l->corpus, stream, seq, frame, len,
+							   &records, &bytes);
+		else
+			bad = ist_synth_frame_check(&l->prof, stream, seq, frame, len);
+		if (bad == IST_SYNTH_OK)
 			l->st.frames_ok++;
 		else
 			l->st.frames_bad++;
+		ist_synth_store_count(&l->store, bad == IST_SYNTH_OK, records, bytes, len);
 		if (l->store.next_seq[stream] != seq)
 			l->st.frames_out_of_order++;
 		/* The durable "destination log": what was delivered survives a crash. */
@@ -523,8 +535,12 @@ static bool next_frame(struct ist_link *l, uint64_t now)
 			continue;
 		if (!ist_credit_tx_can_send(l->ctx, s, ss->next_seq))
 			continue;
-		l->cur_len = ist_synth_frame_build(&l->prof, s, ss->next_seq, l->frame,
-						   IST_WIRE_MAX_FRAME);
+		if (l->corpus != NULL)
+			l->cur_len = ist_synth_corpus_frame_build(l->corpus, s, ss->next_seq,
+								  l->frame, IST_WIRE_MAX_FRAME);
+		else
+			l->cur_len = ist_synth_frame_build(&l->prof, s, ss->next_seq, l->frame,
+							   IST_WIRE_MAX_FRAME);
 		if (l->cur_len == 0 ||
 		    ist_wire_frag_plan(l->cur_len, l->max_payload - IST_WIRE_FRAG_LEN,
 				       &l->cur_cnt) != 0)
@@ -755,7 +771,15 @@ struct ist_link *ist_link_create(const struct ist_role_env *env, char *err, size
 	l->synth = cfg->synth.enabled;
 	l->n_streams = l->synth ? cfg->synth.streams : 1;
 	rc.slots = l->synth ? cfg->synth.window : 1;
-	rc.slot_size = l->synth ? sizeof(struct ist_wire_frame) + cfg->synth.max_body : 64;
+	rc.slot_size = 64;
+	if (l->synth) {
+		uint32_t body = cfg->synth.max_body;
+
+		/* A corpus frame is its header and at most frame_kb of body. */
+		if (cfg->synth.corpus[0] != '\0')
+			body = RTE_MAX(body, cfg->synth.frame_kb * 1024u);
+		rc.slot_size = sizeof(struct ist_wire_frame) + body;
+	}
 	if (ist_repl_wanted(cfg)) {
 		l->repl = ist_repl_get(cfg, err, errlen);
 		if (l->repl == NULL)
@@ -798,6 +822,12 @@ struct ist_link *ist_link_create(const struct ist_role_env *env, char *err, size
 		if (ist_synth_store_open(&l->store, cfg->synth.progress_file, l->n_streams, err,
 					 errlen) != 0)
 			goto fail;
+		if (cfg->synth.corpus[0] != '\0') {
+			l->corpus = ist_synth_corpus_load(cfg->synth.corpus, cfg->synth.codec,
+							  cfg->synth.frame_kb * 1024u, err, errlen);
+			if (l->corpus == NULL)
+				goto fail;
+		}
 		/* Resume from the durable progress: that is what credits will announce. */
 		for (uint32_t s = 0; s < l->n_streams; s++)
 			ist_reasm_restart_at(l->reasm, s, l->store.next_seq[s]);
@@ -820,6 +850,7 @@ void ist_link_free(struct ist_link *l)
 		ist_aead_ctx_fini(&l->aead);
 	ist_keys_wipe(&l->keys);
 	ist_synth_store_close(&l->store);
+	ist_synth_corpus_free(l->corpus);
 	ist_repl_put(l->repl);
 	ist_txwin_free(l->txw);
 	ist_rxwin_free(l->rxw);
