@@ -690,8 +690,14 @@ static int class_setup(struct ist_repl *r, char *err, size_t errlen)
 		const struct ist_cfg_class *cl = c < cfg->n_classes ? &cfg->classes[c] : NULL;
 		const char *codec = cl ? cl->codec : "lz4";
 
-		if (ist_codec_spec_parse(codec[0] ? codec : "lz4", &r->class_codec[c], err,
-					 errlen) != 0)
+		char spec[IST_CFG_NAME_LEN + 8];
+
+		/* The core map's bare "zstd" is zstd's default level, 3. */
+		if (strncmp(codec, "zstd", 4) == 0 && (codec[4] == '\0' || codec[4] == '+'))
+			snprintf(spec, sizeof(spec), "zstd:3%s", codec + 4);
+		else
+			snprintf(spec, sizeof(spec), "%s", codec[0] ? codec : "lz4");
+		if (ist_codec_spec_parse(spec, &r->class_codec[c], err, errlen) != 0)
 			return -EINVAL;
 		/* A dictionary is used once trained and acknowledged by the sink. */
 		r->dict_wanted[c] = r->class_codec[c].use_dict;
