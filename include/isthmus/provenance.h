@@ -16,11 +16,11 @@
 #ifndef ISTHMUS_PROVENANCE_H
 #define ISTHMUS_PROVENANCE_H
 
-#define IST_PROV_REGION    "isthmus.origin.region"    /**< [appliance] region of the source side */
-#define IST_PROV_CLUSTER   "isthmus.origin.cluster"   /**< [kafka NAME] of the flow's source */
-#define IST_PROV_TOPIC     "isthmus.origin.topic"     /**< source topic */
-#define IST_PROV_PARTITION "isthmus.origin.partition" /**< source partition, decimal */
-#define IST_PROV_OFFSET    "isthmus.origin.offset"    /**< source offset, decimal */
+#define IST_PROV_REGION     "isthmus.origin.region"    /**< [appliance] region of the source side */
+#define IST_PROV_CLUSTER    "isthmus.origin.cluster"   /**< [kafka NAME] of the flow's source */
+#define IST_PROV_TOPIC      "isthmus.origin.topic"     /**< source topic */
+#define IST_PROV_PARTITION  "isthmus.origin.partition" /**< source partition, decimal */
+#define IST_PROV_OFFSET     "isthmus.origin.offset"    /**< source offset, decimal */
 
 #define IST_PROV_PREFIX     "isthmus.origin."
 #define IST_PROV_PREFIX_LEN (sizeof(IST_PROV_PREFIX) - 1)

@@ -103,7 +103,7 @@ if [ "${free_pages:-0}" -lt 64 ]; then
 	echo "1..0 # SKIP needs 64 free hugepages, has ${free_pages:-0}"
 	exit 0
 fi
-echo "1..23"
+echo "1..25"
 
 peer_lcore=0
 [ "$(nproc)" -ge 2 ] && peer_lcore=1
