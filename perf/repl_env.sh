@@ -111,7 +111,7 @@ repl_regions_up() {
 	ISTHMUS_REGION_B_BOOTSTRAP=$(cat "$tmp/region-b.bootstrap")
 	export ISTHMUS_RUN_DIR=$tmp ISTHMUS_LINK_KEY_FILE=$tmp/link.key
 	export ISTHMUS_LINK_SOCKET_A=$tmp/link-a.sock ISTHMUS_LINK_SOCKET_B=$tmp/link-b.sock
-	export ISTHMUS_HTTP_PORT_A=$((20000 + RANDOM % 20000))
+	export ISTHMUS_HTTP_PORT_A=$((20000 + RANDOM % 12000)) # below the ephemeral ports
 	export ISTHMUS_HTTP_PORT_B=$((ISTHMUS_HTTP_PORT_A + 1))
 }
 
