@@ -43,6 +43,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "tool_util.h"
+
 static const char usage[] =
 	"usage: isthmus-e2e-lag --bootstrap B --topic T [--from beginning|end] [--count N]\n"
 	"                       [--idle S] [--timeout S] [--ready-file PATH] [--dump PATH]\n"
@@ -90,28 +92,7 @@ static int64_t el_now_us(clockid_t c)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static bool el_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-#define EL_USAGE_ERR(...)                                           \
-	do {                                                        \
-		fprintf(stderr, "isthmus-e2e-lag: ");               \
-		fprintf(stderr, __VA_ARGS__);                       \
-		fprintf(stderr, " — see isthmus-e2e-lag --help\n"); \
-		return 2;                                           \
-	} while (0)
+#define EL_USAGE_ERR(...) IST_TOOL_USAGE_ERR("isthmus-e2e-lag", __VA_ARGS__)
 
 /* @return 0, 1 for --help, 2 for a usage error (printed). */
 static int el_parse(int argc, char **argv, struct el_opts *o)
@@ -154,15 +135,15 @@ static int el_parse(int argc, char **argv, struct el_opts *o)
 					     optarg);
 			break;
 		case O_COUNT:
-			if (!el_u64(optarg, UINT64_MAX / 2, &o->count))
+			if (!ist_tool_u64(optarg, UINT64_MAX / 2, &o->count))
 				EL_USAGE_ERR("--count '%s' is not a whole number", optarg);
 			break;
 		case O_IDLE:
-			if (!el_u64(optarg, 86400, &o->idle_s))
+			if (!ist_tool_u64(optarg, 86400, &o->idle_s))
 				EL_USAGE_ERR("--idle '%s' is not seconds from 0 to 86400", optarg);
 			break;
 		case O_TIMEOUT:
-			if (!el_u64(optarg, 86400, &o->timeout_s) || o->timeout_s == 0)
+			if (!ist_tool_u64(optarg, 86400, &o->timeout_s) || o->timeout_s == 0)
 				EL_USAGE_ERR("--timeout '%s' is not seconds from 1 to 86400",
 					     optarg);
 			break;

@@ -35,6 +35,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "tool_util.h"
+
 #define LG_MAX_TOPICS      16
 #define LG_MAX_VALUE       (1024u * 1024u)
 #define LG_DEF_VALUE       100u
@@ -135,21 +137,6 @@ static uint64_t lg_rand(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static bool lg_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 static bool lg_topic_name_ok(const char *s, size_t n)
 {
 	size_t i;
@@ -163,13 +150,7 @@ static bool lg_topic_name_ok(const char *s, size_t n)
 	return true;
 }
 
-#define LG_USAGE_ERR(...)                                           \
-	do {                                                        \
-		fprintf(stderr, "isthmus-loadgen: ");               \
-		fprintf(stderr, __VA_ARGS__);                       \
-		fprintf(stderr, " — see isthmus-loadgen --help\n"); \
-		return 2;                                           \
-	} while (0)
+#define LG_USAGE_ERR(...) IST_TOOL_USAGE_ERR("isthmus-loadgen", __VA_ARGS__)
 
 /* @return 0, 1 for --help (exit 0), 2 for a usage error (printed). */
 static int lg_parse(int argc, char **argv, struct lg_opts *o)
@@ -239,7 +220,7 @@ static int lg_parse(int argc, char **argv, struct lg_opts *o)
 			memcpy(t->name, optarg, n);
 			t->name[n] = '\0';
 			if (colon != NULL) {
-				if (!lg_u64(colon + 1, 100000, &v) || v == 0)
+				if (!ist_tool_u64(colon + 1, 100000, &v) || v == 0)
 					LG_USAGE_ERR(
 						"topic spec '%s': partitions '%s' is not a number "
 						"from 1 to 100000",
@@ -249,38 +230,39 @@ static int lg_parse(int argc, char **argv, struct lg_opts *o)
 			break;
 		}
 		case O_RECORDS:
-			if (!lg_u64(optarg, UINT64_MAX / 2, &o->records) || o->records == 0)
+			if (!ist_tool_u64(optarg, UINT64_MAX / 2, &o->records) || o->records == 0)
 				LG_USAGE_ERR("--records '%s' is not a positive whole number",
 					     optarg);
 			has_records = true;
 			break;
 		case O_DURATION:
-			if (!lg_u64(optarg, 31u * 86400u, &o->duration_s) || o->duration_s == 0)
+			if (!ist_tool_u64(optarg, 31u * 86400u, &o->duration_s) ||
+			    o->duration_s == 0)
 				LG_USAGE_ERR("--duration '%s' is not seconds from 1 to %u", optarg,
 					     31u * 86400u);
 			has_duration = true;
 			break;
 		case O_RATE:
-			if (!lg_u64(optarg, 100000000u, &o->rate))
+			if (!ist_tool_u64(optarg, 100000000u, &o->rate))
 				LG_USAGE_ERR(
 					"--rate '%s' is not records per second from 0 to 100000000",
 					optarg);
 			break;
 		case O_VSIZE:
-			if (!lg_u64(optarg, LG_MAX_VALUE, &v))
+			if (!ist_tool_u64(optarg, LG_MAX_VALUE, &v))
 				LG_USAGE_ERR("--value-size '%s' is not bytes from 0 to %u", optarg,
 					     LG_MAX_VALUE);
 			o->value_size = (uint32_t)v;
 			o->value_size_set = true;
 			break;
 		case O_KEYS:
-			if (!lg_u64(optarg, UINT32_MAX, &v))
+			if (!ist_tool_u64(optarg, UINT32_MAX, &v))
 				LG_USAGE_ERR("--keys '%s' is not a count from 0 to %u", optarg,
 					     UINT32_MAX);
 			o->keys = (uint32_t)v;
 			break;
 		case O_SEED:
-			if (!lg_u64(optarg, UINT64_MAX, &o->seed))
+			if (!ist_tool_u64(optarg, UINT64_MAX, &o->seed))
 				LG_USAGE_ERR("--seed '%s' is not a whole number", optarg);
 			break;
 		case O_HEADERS:
@@ -293,19 +275,19 @@ static int lg_parse(int argc, char **argv, struct lg_opts *o)
 			o->json = true;
 			break;
 		case O_TXN_ABORT:
-			if (!lg_u64(optarg, UINT32_MAX, &v) || v == 0)
+			if (!ist_tool_u64(optarg, UINT32_MAX, &v) || v == 0)
 				LG_USAGE_ERR("--txn-abort-every '%s' is not a positive count",
 					     optarg);
 			o->txn_abort_every = (uint32_t)v;
 			break;
 		case O_TXN_RECORDS:
-			if (!lg_u64(optarg, 1000000, &v) || v == 0)
+			if (!ist_tool_u64(optarg, 1000000, &v) || v == 0)
 				LG_USAGE_ERR("--txn-records '%s' is not a count from 1 to 1000000",
 					     optarg);
 			o->txn_records = (uint32_t)v;
 			break;
 		case O_TIMEOUT:
-			if (!lg_u64(optarg, 3600, &v) || v == 0)
+			if (!ist_tool_u64(optarg, 3600, &v) || v == 0)
 				LG_USAGE_ERR("--timeout '%s' is not seconds from 1 to 3600",
 					     optarg);
 			o->timeout_s = (uint32_t)v;
