@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "ist_config.h"
+#include "conf_fixture.h"
 #include "ist_rules.h"
 
 #ifndef EXAMPLES_DIR
@@ -39,60 +40,28 @@
 /* Lines 10-13: one flow replicating every topic. */
 #define FLOW_ALL "[flow f]\nsource = a\nsink = b\ninclude = .*\n"
 
-static char tmpdir[PATH_MAX];
-static char cur_path[PATH_MAX];
-static unsigned int file_seq;
 static struct ist_config cfg;
 static char err[1024];
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int group_setup(void **state)
 {
-	const char *base = getenv("TMPDIR");
-
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/isthmus-test-rules-XXXXXX",
-		 base != NULL && *base != '\0' ? base : "/tmp");
-	/* The demo core maps read these from the environment. */
-	setenv("ISTHMUS_REGION_A_BOOTSTRAP", "127.0.0.1:19092", 1);
-	setenv("ISTHMUS_REGION_B_BOOTSTRAP", "127.0.0.1:29092", 1);
-	setenv("ISTHMUS_LINK_KEY_FILE", "/run/isthmus/link.key", 1);
-	setenv("ISTHMUS_SYNTH_DIR", "/run/isthmus", 1);
-	/* The replication demo core maps (repl-region-*.conf) read these too. */
-	setenv("ISTHMUS_RUN_DIR", "/run/isthmus", 1);
-	setenv("ISTHMUS_HTTP_PORT_A", "9641", 1);
-	setenv("ISTHMUS_HTTP_PORT_B", "9642", 1);
-	setenv("ISTHMUS_LINK_SOCKET_A", "/run/isthmus/a.sock", 1);
-	setenv("ISTHMUS_LINK_SOCKET_B", "/run/isthmus/b.sock", 1);
-	return mkdtemp(tmpdir) == NULL ? -1 : 0;
+	return ist_test_conf_setup("rules");
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	if (tmpdir[0] == '\0')
-		return 0;
-	return nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+	return ist_test_conf_teardown();
 }
 
-/* Write @p text to a fresh file under tmpdir; its path is left in cur_path. */
+/* Write @p text to a fresh file; its path is left in ist_test_conf_path. */
 static const char *write_conf(const char *text)
 {
-	FILE *f;
+	const char *path = ist_test_conf_write(text);
 
-	snprintf(cur_path, sizeof(cur_path), "%s/map%03u.conf", tmpdir, file_seq++);
-	f = fopen(cur_path, "w");
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) < 0, 0);
-	assert_int_equal(fclose(f), 0);
-	return cur_path;
+	assert_non_null(path);
+	return path;
 }
 
 /* Load @p text with the hyperscan checker and compile it for @p n_readers readers. */
@@ -102,7 +71,7 @@ static struct ist_rules_set *build_text(const char *text, uint32_t n_readers)
 	int rc;
 
 	write_conf(text);
-	rc = ist_rules_config_load(cur_path, &cfg, err, sizeof(err));
+	rc = ist_rules_config_load(ist_test_conf_path, &cfg, err, sizeof(err));
 	if (rc != 0)
 		print_error("load: %d: %s\n", rc, err);
 	assert_int_equal(rc, 0);
@@ -585,8 +554,8 @@ static void check_load_fails(const char *file, int line, const char *text, ...)
 	int rc;
 
 	write_conf(text);
-	rc = ist_rules_config_load(cur_path, &cfg, err, sizeof(err));
-	if (rc != -EINVAL || strncmp(err, cur_path, strlen(cur_path)) != 0 ||
+	rc = ist_rules_config_load(ist_test_conf_path, &cfg, err, sizeof(err));
+	if (rc != -EINVAL || strncmp(err, ist_test_conf_path, strlen(ist_test_conf_path)) != 0 ||
 	    strchr(err, '\n') != NULL) {
 		print_error("expected -EINVAL and one line starting with the path, got %d: '%s'\n",
 			    rc, err);
@@ -635,23 +604,23 @@ static void test_bad_regex(void **state)
 
 	/* Loaded without the checker, the set build refuses it with the same message. */
 	write_conf(BASE FLOW_ALL "[rule r]\nmatch = value\n\npattern = a(b\naction = drop\n");
-	assert_int_equal(ist_config_load(cur_path, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(ist_config_load(ist_test_conf_path, &cfg, err, sizeof(err)), 0);
 	assert_null(ist_rules_set_build(&cfg, 1, err, sizeof(err)));
 	snprintf(path, sizeof(path),
 		 "%s:17: rule r.pattern = 'a(b' is not a usable pattern: "
 		 "hyperscan: Missing close parenthesis",
-		 cur_path);
+		 ist_test_conf_path);
 	if (strncmp(err, path, strlen(path)) != 0) {
 		print_error("got '%s'\n", err);
 		fail();
 	}
 	/* A topic pattern that would compile once wrapped in ^(?:...)$ is refused alone. */
 	write_conf(BASE "[flow f]\nsource = a\nsink = b\ninclude = a)|(b\n");
-	assert_int_equal(ist_config_load(cur_path, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(ist_config_load(ist_test_conf_path, &cfg, err, sizeof(err)), 0);
 	assert_null(ist_rules_set_build(&cfg, 1, err, sizeof(err)));
 	assert_non_null(strstr(err, "flow f.include item 'a)|(b' is not a usable pattern"));
 	/* ist_rules_set_load reports load errors as they are. */
-	assert_null(ist_rules_set_load(cur_path, 1, err, sizeof(err)));
+	assert_null(ist_rules_set_load(ist_test_conf_path, 1, err, sizeof(err)));
 	assert_non_null(strstr(err, ":13: flow f.include item 'a)|(b'"));
 	/* Bad arguments. */
 	assert_null(ist_rules_set_build(&cfg, 0, err, sizeof(err)));

@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "ist_config.h"
+#include "conf_fixture.h"
 
 #ifndef EXAMPLES_DIR
 #error "EXAMPLES_DIR must name config/examples"
@@ -39,64 +40,30 @@
 /* Two clusters, lines 6-9 after BASE. */
 #define KAFKA2 "[kafka a]\nbootstrap = 10.0.0.1:9092\n[kafka b]\nbootstrap = 10.0.0.2:9092\n"
 
-static char tmpdir[PATH_MAX];
-static char cur_path[PATH_MAX];
-static unsigned int file_seq;
 static struct ist_config cfg;
 static char err[1024];
 /* The pattern checker load_text() passes; NULL: plain ist_config_load(). */
 static ist_config_regex_check_t load_check;
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int group_setup(void **state)
 {
-	const char *base = getenv("TMPDIR");
-
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/isthmus-test-config-XXXXXX",
-		 base != NULL && *base != '\0' ? base : "/tmp");
-	if (mkdtemp(tmpdir) == NULL)
-		return -1;
-	/* The demo core maps read their bootstrap servers from the environment. */
-	setenv("ISTHMUS_REGION_A_BOOTSTRAP", "127.0.0.1:19092", 1);
-	setenv("ISTHMUS_REGION_B_BOOTSTRAP", "127.0.0.1:29092", 1);
-	setenv("ISTHMUS_LINK_KEY_FILE", "/run/isthmus/link.key", 1);
-	setenv("ISTHMUS_SYNTH_DIR", "/run/isthmus", 1);
-	/* The replication demo core maps (repl-region-*.conf) read these too. */
-	setenv("ISTHMUS_RUN_DIR", "/run/isthmus", 1);
-	setenv("ISTHMUS_HTTP_PORT_A", "9641", 1);
-	setenv("ISTHMUS_HTTP_PORT_B", "9642", 1);
-	setenv("ISTHMUS_LINK_SOCKET_A", "/run/isthmus/a.sock", 1);
-	setenv("ISTHMUS_LINK_SOCKET_B", "/run/isthmus/b.sock", 1);
-	return 0;
+	return ist_test_conf_setup("config");
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	if (tmpdir[0] == '\0')
-		return 0;
-	return nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+	return ist_test_conf_teardown();
 }
 
-/* Write @p text to a fresh file under tmpdir; its path is left in cur_path. */
+/* Write @p text to a fresh file; its path is left in ist_test_conf_path. */
 static const char *write_conf(const char *text)
 {
-	FILE *f;
+	const char *path = ist_test_conf_write(text);
 
-	snprintf(cur_path, sizeof(cur_path), "%s/map%03u.conf", tmpdir, file_seq++);
-	f = fopen(cur_path, "w");
-	assert_non_null(f);
-	assert_int_equal(fputs(text, f) < 0, 0);
-	assert_int_equal(fclose(f), 0);
-	return cur_path;
+	assert_non_null(path);
+	return path;
 }
 
 static int load_text(const char *text)
@@ -104,8 +71,9 @@ static int load_text(const char *text)
 	write_conf(text);
 	memset(err, 0, sizeof(err));
 	if (load_check != NULL)
-		return ist_config_load_checked(cur_path, &cfg, load_check, err, sizeof(err));
-	return ist_config_load(cur_path, &cfg, err, sizeof(err));
+		return ist_config_load_checked(ist_test_conf_path, &cfg, load_check, err,
+					       sizeof(err));
+	return ist_config_load(ist_test_conf_path, &cfg, err, sizeof(err));
 }
 
 /*
@@ -125,8 +93,10 @@ static void check_fails(const char *file, int line, const char *text, int code, 
 		print_error("expected %d, got %d; message: '%s'\n", code, rc, err);
 		_fail(file, line);
 	}
-	if (strncmp(err, cur_path, strlen(cur_path)) != 0 || strchr(err, '\n') != NULL) {
-		print_error("message is not one line starting with %s: '%s'\n", cur_path, err);
+	if (strncmp(err, ist_test_conf_path, strlen(ist_test_conf_path)) != 0 ||
+	    strchr(err, '\n') != NULL) {
+		print_error("message is not one line starting with %s: '%s'\n", ist_test_conf_path,
+			    err);
 		_fail(file, line);
 	}
 	va_start(ap, code);
@@ -135,9 +105,10 @@ static void check_fails(const char *file, int line, const char *text, int code, 
 
 		if (needle[0] == '@') {
 			if (needle[1] == '-')
-				snprintf(prefix, sizeof(prefix), "%s: ", cur_path);
+				snprintf(prefix, sizeof(prefix), "%s: ", ist_test_conf_path);
 			else
-				snprintf(prefix, sizeof(prefix), "%s:%s: ", cur_path, needle + 1);
+				snprintf(prefix, sizeof(prefix), "%s:%s: ", ist_test_conf_path,
+					 needle + 1);
 			found = strncmp(err, prefix, strlen(prefix)) == 0;
 		} else {
 			found = strstr(err, needle) != NULL;
@@ -197,7 +168,7 @@ static void test_missing_file(void **state)
 	char path[PATH_MAX];
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/does-not-exist.conf", tmpdir);
+	snprintf(path, sizeof(path), "%s/does-not-exist.conf", ist_test_conf_dir());
 	assert_int_equal(ist_config_load(path, &cfg, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, path));
 	assert_non_null(strstr(err, "cannot read the core map"));
@@ -1013,7 +984,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.n_kafka, 0);
 	assert_int_equal(cfg.n_flows, 0);
 	assert_int_equal(cfg.n_classes, 0);
-	assert_string_equal(cfg.path, cur_path);
+	assert_string_equal(cfg.path, ist_test_conf_path);
 
 	/* Section defaults for a named kind and for [link]. */
 	assert_load_ok(BASE PORT0 LINK_OK "[class c]\ntopics = .*\n");
@@ -1346,7 +1317,7 @@ static void test_section_label_too_long(void **state)
 static void test_path_is_directory(void **state)
 {
 	(void)state;
-	assert_int_equal(ist_config_load(tmpdir, &cfg, err, sizeof(err)), -EINVAL);
+	assert_int_equal(ist_config_load(ist_test_conf_dir(), &cfg, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "is not a regular file"));
 }
 
