@@ -89,6 +89,7 @@ struct src_stream {
 	uint32_t id;
 	uint32_t flow, cls, cluster; /* indexes into cfg flows, rules classes, src_kafka */
 	int32_t partition, dst_partition;
+	uint32_t first; /* id of the topic's partition 0 stream */
 	char topic[REPL_TOPIC_LEN], dst_topic[REPL_TOPIC_LEN];
 	struct ist_rules_topic rtp; /* source lcore: rw */
 	struct rte_ring *q;         /* frames: source enqueues, link dequeues */
@@ -197,7 +198,12 @@ struct ist_repl {
 	struct rte_mempool *fpool;
 	struct rte_ring *src_cmd; /* link -> source */
 	uint32_t rr;              /* link: round robin inside a class */
-	uint8_t *body;            /* source: encoder scratch */
+	struct rkt_slot {
+		const rd_kafka_topic_t *rkt;
+		uint32_t first;
+	} rkt_cache[16];   /* source lcore: topic handle -> its first stream */
+	uint32_t rkt_next; /* source lcore: next slot to fill */
+	uint8_t *body;     /* source: encoder scratch */
 
 	/* dictionaries, one per class that asks for one (codec "+dict") */
 	bool dict_wanted[IST_CFG_MAX_CLASSES + 1];

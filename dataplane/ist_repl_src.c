@@ -41,22 +41,37 @@ RTE_LOG_REGISTER(ist_src_logtype, isthmus.source, INFO);
 #define MAX_TOPICS    4096
 #define ROUTE_HEADER  "isthmus.route"
 
-static uint32_t stream_of(const struct ist_repl *r, const char *topic, int32_t partition)
+/*
+ * The stream of a message. Streams are laid out topic by topic, partitions
+ * in order, so a topic's first stream plus the partition is the answer; the
+ * first stream is found by name once per topic handle and then kept in a
+ * small cache keyed by librdkafka's topic handle (stable while the consumer
+ * lives). HOT: a few compares per record once the cache is warm.
+ */
+static uint32_t stream_of(struct ist_repl *r, const rd_kafka_topic_t *rkt, int32_t partition)
 {
-	/* Streams are laid out topic by topic, partitions in order. */
-	for (uint32_t s = 1; s <= r->n_src; s++) {
-		const struct src_stream *ss = &r->src[s];
+	uint32_t first = 0, id;
 
-		if (ss->partition == 0 && strcmp(ss->topic, topic) == 0) {
-			uint32_t id = s + (uint32_t)partition;
-
-			if (partition >= 0 && id <= r->n_src && r->src[id].partition == partition &&
-			    strcmp(r->src[id].topic, topic) == 0)
-				return id;
-			return 0;
+	for (unsigned int i = 0; i < RTE_DIM(r->rkt_cache); i++)
+		if (r->rkt_cache[i].rkt == rkt) {
+			first = r->rkt_cache[i].first;
+			break;
 		}
+	if (first == 0) {
+		const char *topic = rd_kafka_topic_name(rkt);
+
+		for (uint32_t s = 1; s <= r->n_src && first == 0; s++)
+			if (r->src[s].partition == 0 && strcmp(r->src[s].topic, topic) == 0)
+				first = s;
+		if (first == 0)
+			return 0;
+		r->rkt_cache[r->rkt_next] = (struct rkt_slot){rkt, first};
+		r->rkt_next = (r->rkt_next + 1) % RTE_DIM(r->rkt_cache);
 	}
-	return 0;
+	id = first + (uint32_t)partition;
+	if (partition < 0 || id > r->n_src || r->src[id].first != first)
+		return 0;
+	return id;
 }
 
 static void part_list(rd_kafka_topic_partition_list_t **l, const struct src_stream *ss,
@@ -523,7 +538,7 @@ static void on_message(struct ist_repl *r, rd_kafka_message_t *m, const struct i
 	uint32_t s;
 
 	if (m->rkt != NULL) {
-		s = stream_of(r, rd_kafka_topic_name(m->rkt), m->partition);
+		s = stream_of(r, m->rkt, m->partition);
 		if (s != 0)
 			ss = &r->src[s];
 	}
@@ -812,6 +827,7 @@ int ist_repl_src_create(struct ist_repl *r, char *err, size_t errlen)
 				ss->flow = f;
 				ss->cluster = fl->source;
 				ss->partition = p;
+				ss->first = r->n_src - (uint32_t)p;
 				ss->dst_partition = p;
 				snprintf(ss->topic, sizeof(ss->topic), "%s", tn);
 				dst_name(r, fl, tn, ss->dst_topic, sizeof(ss->dst_topic));
