@@ -304,11 +304,23 @@ static uint32_t cat_frame(struct ist_repl *r, uint8_t *out, uint32_t cap)
 	return sizeof(*fh) + body;
 }
 
+/* Mark every class one of whose streams has a frame waiting. */
+static void backlog_scan(struct ist_repl *r)
+{
+	for (uint32_t s = 1; s <= r->n_src; s++) {
+		struct src_stream *ss = &r->src[s];
+
+		if (ss->link_resumed && (ss->pending != NULL || !rte_ring_empty(ss->q)))
+			ist_shaper_set_backlog(r->shaper, ss->cls, true);
+	}
+}
+
 /* HOT */
 uint32_t ist_repl_link_next(struct ist_repl *r, uint64_t now,
 			    bool (*can_send)(void *arg, uint32_t stream, uint32_t seq), void *arg,
 			    uint8_t *out, uint32_t cap, uint32_t *stream, uint32_t *seq)
 {
+	bool scanned;
 	int cls;
 
 	if (r->open_all && r->cat_len == 0)
@@ -322,16 +334,19 @@ uint32_t ist_repl_link_next(struct ist_repl *r, uint64_t now,
 	}
 	if (!r->source)
 		return 0;
-	/* A class waits for the shaper only while one of its streams has a frame. */
-	for (uint32_t s = 1; s <= r->n_src; s++) {
-		struct src_stream *ss = &r->src[s];
-
-		if (ss->link_resumed && (ss->pending != NULL || !rte_ring_empty(ss->q)))
-			ist_shaper_set_backlog(r->shaper, ss->cls, true);
-	}
 	/* Classes take turns by weight among those with frames and tokens. */
+	scanned = false;
 	for (unsigned int tries = 0; tries < r->n_classes; tries++) {
 		cls = ist_shaper_pick(r->shaper, now);
+		/* Which classes have frames is learnt by a scan of the streams: at
+		 * most every 100 us while something is sent, and whenever nothing
+		 * is (a class that starts having frames waits at most that long). */
+		if (!scanned && (cls < 0 || now - r->backlog_tsc > r->hz / 10000)) {
+			scanned = true;
+			backlog_scan(r);
+			r->backlog_tsc = now;
+			cls = ist_shaper_pick(r->shaper, now);
+		}
 		if (cls < 0)
 			return 0;
 		for (uint32_t k = 0; k < r->n_src; k++) {

@@ -201,9 +201,10 @@ struct ist_repl {
 	struct rkt_slot {
 		const rd_kafka_topic_t *rkt;
 		uint32_t first;
-	} rkt_cache[16];   /* source lcore: topic handle -> its first stream */
-	uint32_t rkt_next; /* source lcore: next slot to fill */
-	uint8_t *body;     /* source: encoder scratch */
+	} rkt_cache[16];      /* source lcore: topic handle -> its first stream */
+	uint32_t rkt_next;    /* source lcore: next slot to fill */
+	uint64_t backlog_tsc; /* link: last scan for classes with frames */
+	uint8_t *body;        /* source: encoder scratch */
 
 	/* dictionaries, one per class that asks for one (codec "+dict") */
 	bool dict_wanted[IST_CFG_MAX_CLASSES + 1];
