@@ -37,15 +37,7 @@
 #include "ist_catalog.h"
 #include "ist_codec.h"
 #include "ist_wire.h"
-
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                                      \
-			abort();                                                             \
-		}                                                                            \
-	} while (0)
+#include "fuzz_common.h"
 
 #define FRAME_HLEN  ((uint32_t)sizeof(struct ist_wire_frame))
 #define SCRATCH_CAP IST_WIRE_MAX_FRAME /* what the sink gives (ist_repl_sink.c) */
@@ -398,21 +390,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef FUZZ_GEN_SEEDS
-
-static const char *seed_dir;
-static unsigned int n_seeds;
-
-static void seed(const char *name, const void *p, size_t n)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%02u-%s", seed_dir, n_seeds++, name);
-	f = fopen(path, "wb");
-	CHECK(f != NULL);
-	CHECK(fwrite(p, 1, n, f) == n);
-	CHECK(fclose(f) == 0);
-}
 
 /* A frame's worth of records: null and empty keys, values and headers, duplicates. */
 static int frame_build(struct ist_batch_enc *e, const struct ist_codec_spec *spec, uint8_t *out,

@@ -27,15 +27,7 @@
 #include "ist_aead.h"
 #include "ist_replay.h"
 #include "ist_wire.h"
-
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                                      \
-			abort();                                                             \
-		}                                                                            \
-	} while (0)
+#include "fuzz_common.h"
 
 /* The fixed key of the fuzz corpus: sealed seeds open with it. */
 static const struct ist_key fuzz_key = {
@@ -360,21 +352,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef FUZZ_GEN_SEEDS
-
-static const char *seed_dir;
-static unsigned int n_seeds;
-
-static void seed(const char *name, const void *p, size_t n)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%02u-%s", seed_dir, n_seeds++, name);
-	f = fopen(path, "wb");
-	CHECK(f != NULL);
-	CHECK(fwrite(p, 1, n, f) == n);
-	CHECK(fclose(f) == 0);
-}
 
 /* A datagram of `type` around payload p, cleartext and sealed. */
 static void seed_pkt(const char *name, uint8_t type, const void *p, size_t plen)
